@@ -1,0 +1,77 @@
+/**
+ * Real redis-server processes for tests, through redis-memory-server pointed at the system binary.
+ * The binary is looked up on PATH when the test starts (REDISMS_SYSTEM_BINARY wins when set), so
+ * nothing is downloaded or compiled.
+ */
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { createClient } from 'redis';
+import { RedisMemoryServer } from 'redis-memory-server';
+
+/** The redis-server binary: REDISMS_SYSTEM_BINARY, else the first `redis-server` on PATH. */
+export function findRedisServer(): string {
+  const fromEnv = process.env.REDISMS_SYSTEM_BINARY;
+  if (fromEnv) return fromEnv;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, 'redis-server');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this folder
+    }
+  }
+  throw new Error('redis-server was not found on PATH: install it (Debian: apt-get install -y redis-server)');
+}
+
+/** A running redis-server and a plain client to inspect it. */
+export interface TestRedis {
+  readonly server: RedisMemoryServer;
+  readonly host: string;
+  readonly port: number;
+  readonly url: string;
+  /** A client of the test's own, to inspect what cachette wrote. */
+  readonly admin: ReturnType<typeof createClient>;
+  /** Stop and start the same server on the same port (data is lost: no persistence). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Start a server (one per test file) and connect an inspection client. */
+export async function startRedis(): Promise<TestRedis> {
+  process.env.REDISMS_SYSTEM_BINARY = findRedisServer();
+  const server = await RedisMemoryServer.create();
+  const host = await server.getHost();
+  const port = await server.getPort();
+  const admin = createClient({ socket: { host, port, reconnectStrategy: 50 } });
+  admin.on('error', () => {
+    // fault tests stop the server on purpose; the admin client reconnects by itself
+  });
+  await admin.connect();
+  return {
+    server,
+    host,
+    port,
+    url: `redis://${host}:${port}`,
+    admin,
+    async restart() {
+      await server.stop(false);
+      await server.start();
+      await waitUntil(async () => (await admin.ping().catch(() => '')) === 'PONG');
+    },
+    async stop() {
+      await admin.close().catch(() => admin.destroy());
+      await server.stop();
+    },
+  };
+}
+
+/** Poll `check` until it is true (bounded: fails after `attempts` tries). */
+export async function waitUntil(check: () => boolean | Promise<boolean>, attempts = 200, everyMs = 25): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  throw new Error('waitUntil: condition never became true');
+}

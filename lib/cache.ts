@@ -1,0 +1,126 @@
+/**
+ * The cache handle: one store, one serializer, a namespace and a logger, shared by many cached
+ * functions. The only module that picks a store implementation from configuration.
+ * @module
+ */
+import { systemClock, type Clock } from './clock.js';
+import { toMs } from './duration.js';
+import { Flights } from './flight.js';
+import { createQuietLogger, type FailureFields, type Logger } from './log.js';
+import { cacheBrand, cacheConfigSchema, parseOrThrow, type CacheConfig, type StoreConfig } from './options.js';
+import { jsonSerializer } from './serializers/json.js';
+import type { Serializer } from './serializers/serializer.js';
+import { MemoryStore } from './stores/memory.js';
+import { RedisStore, type RedisConnection } from './stores/redis.js';
+import type { Store } from './stores/store.js';
+
+/**
+ * A cache: where cached functions keep their entries. Create one with {@link createCache} and pass
+ * it as the `cache` option of {@link cached}.
+ */
+export class Cache {
+  /** @internal */
+  readonly [cacheBrand] = true;
+  /** First segment of every key of functions using this cache (unless they override it). */
+  readonly namespace: string | undefined;
+  /** The store entries live in. */
+  readonly store: Store;
+  /** How values are encoded for the store. */
+  readonly serializer: Serializer;
+  /** @internal */
+  readonly logger: Logger;
+  /** @internal */
+  readonly clock: Clock;
+  /** @internal concurrent misses of one key share one origin run, across every function of this cache. */
+  readonly flights = new Flights();
+  readonly #ownsStore: boolean;
+  readonly #pending = new Set<Promise<unknown>>();
+  #closing: Promise<void> | undefined;
+
+  /** @internal use {@link createCache}. */
+  constructor(config: CacheConfig) {
+    this.namespace = config.namespace;
+    this.serializer = config.serializer ?? jsonSerializer;
+    this.logger = config.logger ?? createQuietLogger();
+    this.clock = config.clock ?? systemClock;
+    const { store, owned } = openStore(config.store, this);
+    this.store = store;
+    this.#ownsStore = owned;
+  }
+
+  /** Writes started with `waitForWrite: false` that have not finished yet. */
+  get pendingWrites(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Wait for pending background writes, then close what this cache opened (a Redis connection it
+   * created). A client or store you passed in is left open. Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+      if (this.#ownsStore) await this.store.close?.();
+    })();
+    return this.#closing;
+  }
+
+  /** @internal keep a background write until it settles, so `close()` can wait for it. */
+  track(write: Promise<unknown>): void {
+    this.#pending.add(write);
+    const forget = (): void => {
+      this.#pending.delete(write);
+    };
+    write.then(forget, forget);
+  }
+
+  /** @internal report a cache-layer failure; never throws. */
+  report(fields: FailureFields, message: string): void {
+    try {
+      this.logger.warn({ ...fields }, message);
+    } catch {
+      // a throwing logger must not turn a cache failure into a failed call
+    }
+  }
+}
+
+/**
+ * Create a cache. Returns synchronously: a Redis connection opens on first use and reconnects in
+ * the background.
+ *
+ * @example
+ * ```ts
+ * const cache = createCache({ store: { type: 'redis', url: 'redis://localhost:6379' }, namespace: 'app' });
+ * const getUser = cached(fetchUser, { cache, ttl: '5m' });
+ * // …
+ * await cache.close();
+ * ```
+ * @throws {CacheConfigError} when an option is invalid; the message names the field.
+ */
+export function createCache(config: CacheConfig = {}): Cache {
+  return new Cache(parseOrThrow(cacheConfigSchema, config) as CacheConfig);
+}
+
+let processDefault: Cache | undefined;
+
+/** The process-wide memory cache used by `cached()` without a `cache` option. */
+export function defaultCache(): Cache {
+  processDefault ??= new Cache({});
+  return processDefault;
+}
+
+function openStore(config: StoreConfig | undefined, cache: Cache): { store: Store; owned: boolean } {
+  if (config === undefined) return { store: new MemoryStore({ clock: cache.clock }), owned: true };
+  if (!('type' in config) || (config.type !== 'redis' && config.type !== 'memory')) {
+    return { store: config as Store, owned: false };
+  }
+  if (config.type === 'memory') return { store: new MemoryStore({ maxEntries: config.maxEntries, clock: cache.clock }), owned: true };
+  const { type: _type, opTimeout, ...connection } = config;
+  const store = new RedisStore({
+    ...(connection as RedisConnection),
+    opTimeoutMs: opTimeout === undefined ? undefined : toMs(opTimeout),
+    binary: cache.serializer.binary === true,
+    onConnectionError: (err) => cache.report({ kind: 'connection', store: 'redis', err }, 'cachette: redis connection error'),
+  });
+  return { store, owned: true };
+}

@@ -1,0 +1,195 @@
+/**
+ * `cached(fn, options)`: the typed callable and its helpers (`invalidate`, `refresh`, `keyFor`,
+ * `callWith`, `stats`, `original`).
+ * @module
+ */
+import { defaultCache } from './cache.js';
+import { toMs } from './duration.js';
+import { execute, invalidate, type FunctionContext } from './engine.js';
+import { CacheConfigError } from './errors.js';
+import { encodeArgs, joinKey, keyHead } from './keys.js';
+import {
+  CALL_OPTION_NAMES,
+  cachedOptionsSchema,
+  parseOrThrow,
+  resolveCallOptions,
+  type AnyFunction,
+  type CachedOptions,
+  type CallOptions,
+  type ResolvedCall,
+  type ResultOf,
+} from './options.js';
+import { createStats, type CacheStats } from './stats.js';
+
+/**
+ * The argument lists a cached function accepts: the wrapped function's own parameters, optionally
+ * followed by {@link CallOptions}; when trailing parameters are optional, the options may also come
+ * right after the required ones (`f(1, { bypassCache: true })` for `(id: number, region?: string)`).
+ */
+export type CallArgs<P extends unknown[]> = P | [...P, CallOptions] | EarlyOptions<P>;
+
+type EarlyOptions<P extends unknown[], Head extends unknown[] = []> = number extends P['length']
+  ? never // a rest parameter: options only at the very end
+  : P extends []
+    ? never
+    : P extends [infer First, ...infer Rest]
+      ? EarlyOptions<Rest, [...Head, First]>
+      : P extends [(infer First)?, ...infer Rest]
+        ? [...Head, CallOptions] | EarlyOptions<Rest, [...Head, First?]>
+        : never;
+
+/**
+ * A cached function: call it like the original (plus optional {@link CallOptions} last); it
+ * resolves to what the original resolves to.
+ */
+export interface CachedFunction<F extends AnyFunction> {
+  (...args: CallArgs<Parameters<F>>): Promise<ResultOf<F>>;
+  /**
+   * Call with explicit options, never inspecting the arguments: use it when the function's own last
+   * parameter could look like call options (a plain object with keys such as `ttl`).
+   */
+  callWith(options: CallOptions, ...args: Parameters<F>): Promise<ResultOf<F>>;
+  /**
+   * Remove the entry for these arguments. Resolves `true` when an entry was removed.
+   * @throws {CacheStoreError} when the store cannot be reached (unlike calls, this does not fail open:
+   *   you asked for the entry to be gone and it may not be).
+   */
+  invalidate(...args: Parameters<F>): Promise<boolean>;
+  /** Run the origin, store its result (awaiting the write) and return it. Counted in `stats.refreshes`. */
+  refresh(...args: Parameters<F>): Promise<ResultOf<F>>;
+  /**
+   * The exact store key for these arguments, namespace included (inspect it with `redis-cli GET`).
+   * @throws {CacheKeyError} when an argument cannot be encoded (pass a `keyBuilder`).
+   */
+  keyFor(...args: Parameters<F>): string;
+  /** Live counters since the function was created. */
+  readonly stats: Readonly<CacheStats>;
+  /** The wrapped function, unchanged. */
+  readonly original: F;
+}
+
+/**
+ * Wrap `fn` with a cache.
+ *
+ * @example
+ * ```ts
+ * const cache = createCache({ store: { type: 'redis', url: 'redis://localhost:6379' }, namespace: 'app' });
+ * const getUser = cached(async (id: number) => db.users.find(id), { cache, name: 'getUser', ttl: '5m' });
+ * await getUser(42);                          // miss: runs the query, stores the row
+ * await getUser(42);                          // hit
+ * await getUser(42, { forceRefresh: true });  // runs the query again and stores the fresh row
+ * ```
+ * @throws {CacheConfigError} when an option is invalid; the message names the field.
+ */
+export function cached<F extends AnyFunction>(fn: F, options: CachedOptions<F> = {}): CachedFunction<F> {
+  if (typeof fn !== 'function') {
+    throw new CacheConfigError(`cachette: fn: expected a function, received ${fn === null ? 'null' : typeof fn}`, 'fn');
+  }
+  const opts = parseOrThrow(cachedOptionsSchema, options) as CachedOptions<F>;
+  const name = opts.name ?? fn.name;
+  if (!name) {
+    throw new CacheConfigError('cachette: name: required when the function has no name (it identifies the function in keys)', 'name');
+  }
+  const cache = opts.cache ?? defaultCache();
+  const ttl = opts.ttl;
+  const ctx: FunctionContext = {
+    origin: fn as unknown as (...args: unknown[]) => unknown,
+    name,
+    cache,
+    store: cache.store,
+    ttlMs: typeof ttl === 'function' || ttl === undefined ? undefined : toMs(ttl),
+    ttlFn: typeof ttl === 'function' ? (ttl as FunctionContext['ttlFn']) : undefined,
+    skipCache: opts.skipCache as FunctionContext['skipCache'],
+    updateTtlOnHit: opts.updateTtlOnHit ?? true,
+    waitForWrite: opts.waitForWrite ?? true,
+    stats: createStats(),
+  };
+
+  const keyOf = makeKeyOf(opts, name, cache.namespace);
+  const declared = fn.length;
+
+  const run = (args: unknown[], call: ResolvedCall | undefined): Promise<unknown> => {
+    let key: string;
+    try {
+      key = keyOf(args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return execute(ctx, key, args, call);
+  };
+
+  const withOptions = (options: CallOptions, args: unknown[]): Promise<unknown> => {
+    let call: ResolvedCall;
+    try {
+      call = resolveCallOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return run(args, call);
+  };
+
+  const callable = function cachedCall(...args: unknown[]): Promise<unknown> {
+    const last = args.length - 1;
+    if (last >= 0 && isCallOptions(args[last], last, declared)) {
+      const options = args.pop() as CallOptions;
+      return withOptions(options, args);
+    }
+    return run(args, undefined);
+  };
+
+  const refreshCall: ResolvedCall = { bypass: false, refresh: true, read: false, write: true, ttlMs: undefined, waitForWrite: true };
+  Object.defineProperties(callable, {
+    name: { value: name },
+    callWith: { value: (options: CallOptions, ...args: unknown[]) => withOptions(options, args) },
+    invalidate: {
+      value: (...args: unknown[]): Promise<boolean> => {
+        try {
+          return invalidate(ctx, keyOf(args));
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      },
+    },
+    refresh: { value: (...args: unknown[]) => run(args, refreshCall) },
+    keyFor: { value: (...args: unknown[]) => keyOf(args) },
+    stats: { value: ctx.stats, enumerable: true },
+    original: { value: fn },
+  });
+  return callable as unknown as CachedFunction<F>;
+}
+
+/** Build the args → key function once, with the fixed head precomputed. */
+function makeKeyOf(opts: CachedOptions<AnyFunction>, name: string, cacheNamespace: string | undefined): (args: unknown[]) => string {
+  const namespace = opts.namespace ?? cacheNamespace;
+  if (opts.key !== undefined) {
+    const fixed = joinKey(keyHead({ namespace, keyPrefix: opts.keyPrefix, identity: opts.key, version: opts.version }), undefined);
+    return () => fixed;
+  }
+  const head = keyHead({ namespace, keyPrefix: opts.keyPrefix, identity: opts.sharedContext ?? name, version: opts.version });
+  const builder = opts.keyBuilder as ((...args: unknown[]) => unknown) | undefined;
+  if (builder !== undefined) {
+    return (args) => {
+      const built = builder(...args);
+      if (typeof built !== 'string') {
+        throw new CacheConfigError(`cachette: keyBuilder: must return a string, returned ${built === null ? 'null' : typeof built}`, 'keyBuilder');
+      }
+      return joinKey(head, built);
+    };
+  }
+  return (args) => joinKey(head, encodeArgs(args));
+}
+
+/**
+ * The trailing-argument rule: a plain object (prototype `Object.prototype` or `null`) whose own keys
+ * are all call-option names. An empty `{}` counts only when it comes after every declared parameter
+ * (so `f(1, {})` still passes `{}` to a function whose second parameter takes an object).
+ */
+export function isCallOptions(value: unknown, position: number, declaredParameters: number): value is CallOptions {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const keys = Object.keys(value);
+  if (keys.length === 0) return position >= declaredParameters;
+  for (const key of keys) if (!CALL_OPTION_NAMES.has(key)) return false;
+  return true;
+}

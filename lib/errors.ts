@@ -1,0 +1,111 @@
+/**
+ * Errors thrown by cachette. Every one extends {@link CacheError}, so `instanceof CacheError` (or
+ * {@link isCacheError} across realms) catches all of them.
+ *
+ * @remarks
+ * Errors thrown by the wrapped function (the origin) are deliberately *not* wrapped: they reach the
+ * caller unchanged. Messages never contain cached values, call arguments or passwords.
+ * @module
+ */
+
+/** Base class of every error cachette creates. `code` is stable and safe to switch on. */
+export class CacheError extends Error {
+  override name = 'CacheError';
+  /** A stable machine-readable code, e.g. `CACHE_ERR_CONFIG`. */
+  readonly code: string = 'CACHE_ERR';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** An issue found while validating options, in the shape zod reports it (path + message). */
+export interface ConfigIssue {
+  /** Dotted path of the offending field, e.g. `store.url`. */
+  readonly path: string;
+  /** The rule that failed, in words. */
+  readonly message: string;
+}
+
+/**
+ * Thrown by {@link createCache}, {@link cached} and by a call given invalid call options, when an
+ * option is invalid. `field` is the dotted path of the first offending option.
+ *
+ * @example
+ * ```ts
+ * try { cached(fn, { ttl: -5 }) } catch (e) { if (e instanceof CacheConfigError) console.log(e.field) } // 'ttl'
+ * ```
+ */
+export class CacheConfigError extends CacheError {
+  override name = 'CacheConfigError';
+  override readonly code = 'CACHE_ERR_CONFIG';
+
+  constructor(
+    message: string,
+    /** Dotted path of the first invalid option (`''` when the whole value is wrong). */
+    readonly field: string,
+    /** Every issue found, first one first. */
+    readonly issues: readonly ConfigIssue[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Thrown by a call (or by `keyFor`) when an argument cannot be encoded into a key faithfully:
+ * functions, symbols, class instances without `toJSON`, circular structures. Pass a `keyBuilder`.
+ */
+export class CacheKeyError extends CacheError {
+  override name = 'CacheKeyError';
+  override readonly code = 'CACHE_ERR_KEY';
+}
+
+/**
+ * A store operation failed (connection lost, timeout, server error). Never thrown to callers of a
+ * cached function: it is logged, counted in `stats.errors`, and the origin answers instead.
+ */
+export class CacheStoreError extends CacheError {
+  override name = 'CacheStoreError';
+  override readonly code: string = 'CACHE_ERR_STORE';
+
+  constructor(
+    message: string,
+    /** The store's short name, e.g. `'redis'`. */
+    readonly store: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * A store operation did not answer within the store's operation timeout. Like every
+ * {@link CacheStoreError}, it is handled inside cachette (fail-open) and only reaches loggers.
+ */
+export class CacheTimeoutError extends CacheStoreError {
+  override name = 'CacheTimeoutError';
+  override readonly code = 'CACHE_ERR_TIMEOUT';
+}
+
+/**
+ * A value could not be serialized, or stored bytes could not be decoded. Handled inside cachette:
+ * an undecodable entry is a miss and gets overwritten; an unserializable result is returned but not stored.
+ */
+export class CacheSerializationError extends CacheError {
+  override name = 'CacheSerializationError';
+  override readonly code = 'CACHE_ERR_SERIALIZATION';
+}
+
+const ownNames = new Set([
+  'CacheError',
+  'CacheConfigError',
+  'CacheKeyError',
+  'CacheStoreError',
+  'CacheTimeoutError',
+  'CacheSerializationError',
+]);
+
+/** True for any error created by cachette, also across realms (checks `name`, not the prototype). */
+export function isCacheError(error: unknown): error is CacheError {
+  return error instanceof CacheError || (error instanceof Error && ownNames.has(error.name));
+}

@@ -1,0 +1,43 @@
+/**
+ * cachette: put a cache in front of any async function.
+ *
+ * Each public name is listed once. Internal modules (engine, flight, entry framing, key encoding
+ * helpers, deadlines) are not exported: their shapes may change in any release.
+ * @packageDocumentation
+ */
+export { cached, isCallOptions, type CachedFunction, type CallArgs } from './cached.js';
+export { Cache, createCache } from './cache.js';
+export type { Clock } from './clock.js';
+export type { Duration, DurationUnit } from './duration.js';
+export {
+  CacheConfigError,
+  CacheError,
+  CacheKeyError,
+  CacheSerializationError,
+  CacheStoreError,
+  CacheTimeoutError,
+  isCacheError,
+  type ConfigIssue,
+} from './errors.js';
+export { MAX_KEY_LENGTH } from './keys.js';
+export type { FailureFields, FailureKind, Logger } from './log.js';
+export type {
+  AnyFunction,
+  CacheConfig,
+  CachedOptions,
+  CallOptions,
+  MemoryStoreConfig,
+  RedisClientConfig,
+  RedisCommonConfig,
+  RedisSocketConfig,
+  RedisUrlConfig,
+  ResultOf,
+  StoreConfig,
+  TtlOption,
+} from './options.js';
+export { jsonSerializer } from './serializers/json.js';
+export type { Serializer } from './serializers/serializer.js';
+export type { CacheStats } from './stats.js';
+export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
+export { DEFAULT_OP_TIMEOUT_MS, RedisStore, type RedisClientLike, type RedisConnection, type RedisStoreOptions } from './stores/redis.js';
+export type { MaybePromise, Store } from './stores/store.js';

@@ -1,0 +1,24 @@
+/**
+ * Turns a function's result into bytes for a store and back.
+ *
+ * @remarks
+ * `deserialize` may throw on foreign or corrupt input: cachette treats that as a miss (the entry is
+ * recomputed and overwritten), never as a failed call. `undefined` never reaches a serializer: the
+ * entry envelope records it, so every serializer can cache functions that return nothing.
+ *
+ * A text serializer (the default) returns strings and is handed strings. A serializer that sets
+ * `binary: true` may return a `Buffer`/`Uint8Array` and is handed a `Buffer`.
+ */
+export interface Serializer {
+  /**
+   * A short, stable name (`[a-z][a-z0-9-]*`, at most 32 characters) written into each entry, so bytes
+   * written by another serializer are recognised as foreign and treated as a miss.
+   */
+  readonly name: string;
+  /** `true` when `serialize` may return bytes; the store is then read as bytes. @defaultValue false */
+  readonly binary?: boolean;
+  /** Encode a value (never `undefined`). Throwing keeps the value out of the cache; the call still succeeds. */
+  serialize(value: unknown): string | Uint8Array;
+  /** Decode what `serialize` produced. Throwing makes the entry a miss. */
+  deserialize(raw: string | Buffer): unknown;
+}

@@ -1,0 +1,214 @@
+import { createClient, RESP_TYPES } from 'redis';
+import { CacheStoreError, CacheTimeoutError } from '../errors.js';
+import { Deadlines } from './deadlines.js';
+import type { Store } from './store.js';
+
+/** A node-redis client (v5/v6), connected or not: the methods the Redis store calls on it. */
+export interface RedisClientLike {
+  readonly isOpen: boolean;
+  readonly isReady: boolean;
+  connect(): Promise<unknown>;
+  get(key: string): Promise<unknown>;
+  getEx(key: string, options: { type: 'PX'; value: number } | { type: 'PERSIST' }): Promise<unknown>;
+  set(key: string, value: string | Buffer, options?: { expiration?: { type: 'PX'; value: number } }): Promise<unknown>;
+  del(key: string): Promise<number>;
+  on(event: 'error' | 'ready' | 'end', listener: (...args: never[]) => void): unknown;
+}
+
+/** How the Redis store reaches Redis: a URL, socket settings, or a client you own. */
+export type RedisConnection =
+  | { url: string }
+  | { host?: string; port?: number; username?: string; password?: string; db?: number; tls?: boolean | Record<string, unknown> }
+  | { client: RedisClientLike };
+
+/** Options of {@link RedisStore}. */
+export type RedisStoreOptions = RedisConnection & {
+  /** Longest time one operation may take before it fails with {@link CacheTimeoutError}. @defaultValue 500 */
+  opTimeoutMs?: number;
+  /** Read values as `Buffer`s (for binary serializers). @defaultValue false */
+  binary?: boolean;
+  /** Called with connection-level errors (the client's `error` events). */
+  onConnectionError?: (error: Error) => void;
+};
+
+/** Default {@link RedisStoreOptions.opTimeoutMs}. */
+export const DEFAULT_OP_TIMEOUT_MS = 500;
+
+/**
+ * The Redis store, on the official `redis` client (node-redis).
+ *
+ * - Opens its connection lazily (on first use) and reconnects in the background.
+ * - Fails fast while disconnected (no offline queue): a call goes to the origin at once instead of
+ *   waiting for Redis. The very first operation waits for the first connection, bounded by the
+ *   operation timeout.
+ * - Bounds every operation by `opTimeoutMs` with one shared coarse timer ({@link Deadlines}).
+ * - Never closes a client it was given.
+ */
+export class RedisStore implements Store<string | Buffer> {
+  readonly name = 'redis';
+  readonly #client: RedisClientLike;
+  /** The client commands go through: `#client` with node-redis' per-command timeout switched off. */
+  readonly #commands: RedisClientLike;
+  readonly #owned: boolean;
+  readonly #deadlines: Deadlines;
+  #firstConnection: Promise<void> | undefined;
+  #everReady = false;
+  #closed = false;
+
+  constructor(options: RedisStoreOptions) {
+    const timeoutMs = options.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS;
+    this.#deadlines = new Deadlines(
+      timeoutMs,
+      () => new CacheTimeoutError(`cachette: redis operation timed out after ${timeoutMs} ms`, 'redis'),
+    );
+    if ('client' in options) {
+      this.#client = options.client;
+      this.#owned = false;
+    } else {
+      this.#client = createOwnClient(options, timeoutMs) as unknown as RedisClientLike;
+      this.#owned = true;
+    }
+    this.#commands = withoutCommandTimeout(this.#client, options.binary === true);
+    const onError = options.onConnectionError;
+    // An EventEmitter without an 'error' listener throws: always listen, even on a client we were given.
+    this.#client.on('error', (error: Error) => onError?.(error));
+    this.#client.on('ready', () => {
+      this.#everReady = true;
+    });
+    if (this.#client.isReady) this.#everReady = true;
+  }
+
+  /** The node-redis client in use (yours, or the one the store created). */
+  get client(): RedisClientLike {
+    return this.#client;
+  }
+
+  /** Operations sent and not yet answered or timed out. */
+  get pendingOperations(): number {
+    return this.#deadlines.pending;
+  }
+
+  get(key: string): Promise<string | Buffer | undefined> {
+    const blocked = this.#unavailable();
+    if (blocked) return blocked.then(() => this.get(key));
+    return this.#deadlines.watch(this.#commands.get(key)).then(toPayload, failedRead);
+  }
+
+  getAndExpire(key: string, ttlMs: number): Promise<string | Buffer | undefined> {
+    const blocked = this.#unavailable();
+    if (blocked) return blocked.then(() => this.getAndExpire(key, ttlMs));
+    const expiry = ttlMs === Infinity ? ({ type: 'PERSIST' } as const) : ({ type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) } as const);
+    return this.#deadlines.watch(this.#commands.getEx(key, expiry)).then(toPayload, failedRead);
+  }
+
+  set(key: string, value: string | Buffer, ttlMs: number | undefined): Promise<void> {
+    const blocked = this.#unavailable();
+    if (blocked) return blocked.then(() => this.set(key, value, ttlMs));
+    const options = ttlMs === undefined || ttlMs === Infinity ? undefined : { expiration: { type: 'PX' as const, value: Math.max(1, Math.ceil(ttlMs)) } };
+    return this.#deadlines.watch(this.#commands.set(key, value, options)).then(noop, failedWrite);
+  }
+
+  delete(key: string): Promise<boolean> {
+    const blocked = this.#unavailable();
+    if (blocked) return blocked.then(() => this.delete(key));
+    return this.#deadlines.watch(this.#commands.del(key)).then(isRemoved, failedDelete);
+  }
+
+  /** Close the connection if this store opened it; a client you passed in stays open. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#deadlines.stop();
+    if (!this.#owned) return;
+    const client = this.#client as unknown as { isOpen: boolean; isReady: boolean; close(): Promise<void>; destroy(): void };
+    if (client.isOpen) {
+      if (client.isReady === false) client.destroy(); // not connected: nothing to flush, stop reconnecting
+      else await client.close().catch(() => client.destroy());
+    }
+  }
+
+  /**
+   * `undefined` when commands can be sent now. Otherwise a promise: resolved when the first
+   * connection is up (only before it ever was), rejected at once when Redis is known to be down.
+   */
+  #unavailable(): Promise<void> | undefined {
+    if (this.#client.isReady) return undefined;
+    if (this.#closed) return Promise.reject(new CacheStoreError('cachette: the redis store is closed', 'redis'));
+    if (this.#everReady) {
+      return Promise.reject(new CacheStoreError('cachette: redis is not connected (reconnecting in the background)', 'redis'));
+    }
+    this.#firstConnection ??= this.#connectOnce();
+    return this.#firstConnection;
+  }
+
+  /** Start connecting (lazily, on first use) and wait for the first `ready`, bounded by the timeout. */
+  #connectOnce(): Promise<void> {
+    const client = this.#client;
+    const ready = new Promise<void>((resolve, reject) => {
+      client.on('ready', () => resolve());
+      // The first failure (refused, unknown host) settles the wait: later attempts run in the background.
+      client.on('error', (error: Error) => reject(new CacheStoreError('cachette: could not connect to redis', 'redis', { cause: error })));
+    });
+    if (!client.isOpen) client.connect().catch(noop); // failures arrive as 'error' events; node-redis keeps retrying
+    const bounded = this.#deadlines.watch(ready);
+    // Later operations fail fast instead of waiting again: the first wait is the only one.
+    bounded.catch(noop).finally(() => {
+      this.#firstConnection = Promise.reject(new CacheStoreError('cachette: redis is not connected (reconnecting in the background)', 'redis'));
+      this.#firstConnection.catch(noop);
+      if (this.#client.isReady) this.#everReady = true;
+    });
+    return bounded;
+  }
+}
+
+function createOwnClient(connection: RedisConnection, timeoutMs: number): unknown {
+  const socket: Record<string, unknown> = {
+    connectTimeout: Math.max(1_000, timeoutMs * 4),
+    // Back off up to 2 s between attempts; calls meanwhile go straight to the origin.
+    reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2_000) + Math.floor(Math.random() * 50),
+  };
+  const base = {
+    disableOfflineQueue: true,
+    commandOptions: { timeout: 0 },
+  };
+  if ('url' in connection) return createClient({ ...base, url: connection.url, socket });
+  const c = connection as { host?: string; port?: number; username?: string; password?: string; db?: number; tls?: boolean | Record<string, unknown> };
+  if (c.host !== undefined) socket.host = c.host;
+  if (c.port !== undefined) socket.port = c.port;
+  if (c.tls) Object.assign(socket, { tls: true }, typeof c.tls === 'object' ? c.tls : {});
+  return createClient({
+    ...base,
+    socket,
+    ...(c.username !== undefined ? { username: c.username } : {}),
+    ...(c.password !== undefined ? { password: c.password } : {}),
+    ...(c.db !== undefined ? { database: c.db } : {}),
+  });
+}
+
+/** The client with node-redis' per-command `AbortSignal` timeout off (Deadlines bound operations instead). */
+function withoutCommandTimeout(client: RedisClientLike, binary: boolean): RedisClientLike {
+  const proxy = client as unknown as { withCommandOptions?: (options: Record<string, unknown>) => RedisClientLike };
+  if (typeof proxy.withCommandOptions !== 'function') return client;
+  return proxy.withCommandOptions({
+    timeout: 0,
+    ...(binary ? { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } : {}),
+  });
+}
+
+function toPayload(reply: unknown): string | Buffer | undefined {
+  return typeof reply === 'string' || Buffer.isBuffer(reply) ? reply : undefined;
+}
+
+function rethrow(operation: string): (error: unknown) => never {
+  return (error) => {
+    if (error instanceof CacheStoreError) throw error;
+    throw new CacheStoreError(`cachette: redis ${operation} failed`, 'redis', { cause: error });
+  };
+}
+
+// Made once: the hot path allocates no handler per operation.
+const failedRead = rethrow('read');
+const failedWrite = rethrow('write');
+const failedDelete = rethrow('delete');
+const isRemoved = (count: number): boolean => count > 0;
+
+function noop(): void {}

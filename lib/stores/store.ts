@@ -1,0 +1,46 @@
+/**
+ * The store interface that cachette's engine speaks to. A store receives finished keys and opaque
+ * payloads; it never builds keys or looks inside values.
+ *
+ * @remarks
+ * Three methods are required; the rest are optional capabilities that the engine detects and falls
+ * back from (for example `getAndExpire` → `get`, then no extension). Later capabilities (batch reads,
+ * set-if-absent for locks, delete-many for tags) arrive as further optional methods, so a store
+ * written against this interface keeps working.
+ * @module
+ */
+
+/** A value, or a promise of it: lets an in-process store answer synchronously. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * A key/value store with per-entry expiry.
+ *
+ * @typeParam P - what the store holds: encoded entries (`string`, or `Uint8Array` for binary serializers).
+ */
+export interface Store<P = string | Uint8Array> {
+  /** Short name used in logs, errors and stats, e.g. `'redis'`. */
+  readonly name: string;
+
+  /** The payload stored under `key`, or `undefined` on a miss. A cached `null` lives inside the payload. */
+  get(key: string): MaybePromise<P | undefined>;
+
+  /**
+   * Store `value` under `key`.
+   * @param ttlMs - a positive integer number of milliseconds; `undefined` means no expiry (the entry
+   *   stays until it is evicted or deleted). Never `0`: the engine does not store zero-TTL values.
+   */
+  set(key: string, value: P, ttlMs: number | undefined): MaybePromise<void>;
+
+  /** Remove `key`; resolves `true` when an entry was removed. */
+  delete(key: string): MaybePromise<boolean>;
+
+  /**
+   * Read `key` and, when it exists, reset its time to live to `ttlMs` in the same round trip
+   * (Redis `GETEX … PX`). Optional: without it the engine reads with `get` and does not extend.
+   */
+  getAndExpire?(key: string, ttlMs: number): MaybePromise<P | undefined>;
+
+  /** Release what the store opened. A store never closes a client it was given. */
+  close?(): Promise<void>;
+}
