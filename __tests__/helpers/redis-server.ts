@@ -35,6 +35,12 @@ export interface TestRedis {
   readonly admin: ReturnType<typeof createClient>;
   /** Stop and start the same server on the same port (data is lost: no persistence). */
   restart(): Promise<void>;
+  /** Stop the server process (SIGTERM) without starting it again; `start()` brings it back on the same port. */
+  kill(): Promise<void>;
+  start(): Promise<void>;
+  /** Freeze (SIGSTOP) or thaw (SIGCONT) the server process: it keeps its sockets but answers nothing. */
+  freeze(): void;
+  thaw(): void;
   stop(): Promise<void>;
 }
 
@@ -56,15 +62,35 @@ export async function startRedis(): Promise<TestRedis> {
     url: `redis://${host}:${port}`,
     admin,
     async restart() {
-      await server.stop(false);
+      await this.kill();
+      await this.start();
+    },
+    async kill() {
+      await server.stop();
+    },
+    async start() {
       await server.start();
+      if ((await server.getPort()) !== port) throw new Error('redis-server came back on another port');
       await waitUntil(async () => (await admin.ping().catch(() => '')) === 'PONG');
+    },
+    freeze() {
+      process.kill(pidOf(server), 'SIGSTOP');
+    },
+    thaw() {
+      process.kill(pidOf(server), 'SIGCONT');
     },
     async stop() {
       await admin.close().catch(() => admin.destroy());
       await server.stop();
     },
   };
+}
+
+function pidOf(server: RedisMemoryServer): number {
+  const info = server.getInstanceInfo();
+  const pid = info ? info.instance.childProcess?.pid : undefined;
+  if (pid === undefined) throw new Error('redis-server is not running');
+  return pid;
 }
 
 /** Poll `check` until it is true (bounded: fails after `attempts` tries). */
