@@ -75,8 +75,9 @@ describe('error hierarchy', () => {
 });
 
 describe('isCacheError', () => {
-  it.each(all)('recognises a %s', (_name, error) => {
+  it.each(all)('recognises a %s', (_name, error, code) => {
     expect(isCacheError(error)).toBe(true);
+    expect(error.code).toBe(code);
   });
 
   it('recognises cachette errors from another realm by name', () => {
