@@ -1,0 +1,128 @@
+import { describe, expect, it, jest } from '@jest/globals';
+import { createCache } from '../lib/cache.js';
+import { cached } from '../lib/cached.js';
+import { createQuietLogger } from '../lib/log.js';
+import type { Store } from '../lib/stores/store.js';
+
+/** A store whose every operation fails. */
+const brokenStore: Store = {
+  name: 'broken',
+  get: () => Promise.reject(new Error('store unreachable')),
+  set: () => Promise.reject(new Error('store unreachable')),
+  delete: () => Promise.reject(new Error('store unreachable')),
+};
+
+describe('createQuietLogger', () => {
+  it('prints the first failure of each kind once, with the error name and message', () => {
+    const lines: string[] = [];
+    const logger = createQuietLogger((line) => lines.push(line));
+    logger.warn({ kind: 'read', err: new TypeError('boom') }, 'cache read failed');
+    logger.warn({ kind: 'read', err: new TypeError('boom again') }, 'cache read failed');
+    logger.warn({ kind: 'write', err: new Error('nope') }, 'cache write failed');
+    logger.warn({ kind: 'write', err: new Error('nope') }, 'cache write failed');
+    expect(lines).toEqual([
+      'cache read failed: TypeError: boom (further read failures are counted in stats, not logged)',
+      'cache write failed: Error: nope (further write failures are counted in stats, not logged)',
+    ]);
+  });
+
+  it('shares the once-per-kind memory between warn and error', () => {
+    const lines: string[] = [];
+    const logger = createQuietLogger((line) => lines.push(line));
+    logger.error({ kind: 'decode', err: new Error('x') }, 'decode failed');
+    logger.warn({ kind: 'decode', err: new Error('x') }, 'decode failed');
+    expect(lines).toHaveLength(1);
+  });
+
+  it('prints no error part when err is not an Error', () => {
+    const lines: string[] = [];
+    createQuietLogger((line) => lines.push(line)).warn({ kind: 'ttl', err: 'text' }, 'ttl failed');
+    expect(lines).toEqual(['ttl failed (further ttl failures are counted in stats, not logged)']);
+  });
+
+  it('uses the message as the kind when no kind is given', () => {
+    const lines: string[] = [];
+    const logger = createQuietLogger((line) => lines.push(line));
+    logger.warn({}, 'first');
+    logger.warn({}, 'first');
+    logger.warn({}, 'second');
+    expect(lines).toHaveLength(2);
+  });
+
+  it('writes to console.warn by default', () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      createQuietLogger().warn({ kind: 'read', err: new Error('x') }, 'read failed');
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0]?.[0]).toContain('read failed: Error: x');
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
+
+describe('the default logger of a cache', () => {
+  it('prints one line for many failed reads and writes of the same kinds, and counts them all', async () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const cache = createCache({ store: brokenStore });
+      const f = cached(async (secretArg: string) => `value-of-${secretArg}`, { cache, name: 'lookup' });
+      for (let i = 0; i < 5; i++) expect(await f(`arg-${i}`)).toBe(`value-of-arg-${i}`);
+      expect(f.stats.errors).toBe(10); // 5 reads + 5 writes
+      expect(warn).toHaveBeenCalledTimes(2); // one read line, one write line
+      const printed = warn.mock.calls.map((call) => String(call[0])).join('\n');
+      expect(printed).toContain('cache read failed');
+      expect(printed).toContain('cache write failed');
+      expect(printed).not.toContain('arg-');
+      expect(printed).not.toContain('value-of');
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('gives each cache its own once-per-kind memory', async () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      for (const name of ['a', 'b']) {
+        const f = cached(async () => 1, { cache: createCache({ store: brokenStore }), name });
+        await f();
+      }
+      expect(warn).toHaveBeenCalledTimes(4);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
+
+describe('a logger passed to createCache', () => {
+  it('receives structured fields without values or arguments, pino style', async () => {
+    const calls: Array<[Record<string, unknown>, string]> = [];
+    const logger = { warn: (fields: Record<string, unknown>, message: string) => calls.push([fields, message]), error() {} };
+    const cache = createCache({ store: brokenStore, logger });
+    const f = cached(async (id: number) => ({ id, secret: 'payload-secret' }), { cache, name: 'getThing' });
+    await f(424242);
+    expect(calls.map(([fields, message]) => [fields.kind, fields.fn, fields.store, message])).toEqual([
+      ['read', 'getThing', 'broken', 'cachette: cache read failed; calling the origin'],
+      ['write', 'getThing', 'broken', 'cachette: cache write failed'],
+    ]);
+    expect(calls.every(([fields]) => fields.err instanceof Error)).toBe(true);
+    const text = JSON.stringify(calls.map(([fields, message]) => ({ ...fields, err: String(fields.err), message })));
+    expect(text).not.toContain('424242');
+    expect(text).not.toContain('payload-secret');
+  });
+
+  it('cannot fail a call by throwing', async () => {
+    const logger = {
+      warn() {
+        throw new Error('logger broke');
+      },
+      error() {
+        throw new Error('logger broke');
+      },
+    };
+    const cache = createCache({ store: brokenStore, logger });
+    const f = cached(async () => 'answer', { cache, name: 'robust' });
+    expect(await f()).toBe('answer');
+    expect(f.stats.errors).toBe(2);
+  });
+});
