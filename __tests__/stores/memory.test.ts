@@ -1,0 +1,119 @@
+import { describe, expect, it } from '@jest/globals';
+import { createCache } from '../../lib/cache.js';
+import { cached } from '../../lib/cached.js';
+import { MemoryStore } from '../../lib/stores/memory.js';
+import { fakeClock } from '../helpers/fake-clock.js';
+import { runStoreContract } from './store-contract.js';
+
+runStoreContract('MemoryStore', async () => {
+  const clock = fakeClock();
+  const store = new MemoryStore({ clock });
+  return {
+    store,
+    advance: (ms) => clock.advance(ms),
+    inspectTtl: (key) => store.ttlOf(key),
+    cleanup: () => store.close(),
+  };
+});
+
+describe('MemoryStore least-recently-used eviction', () => {
+  it('evicts the least recently used entry beyond maxEntries', () => {
+    const store = new MemoryStore({ maxEntries: 3 });
+    store.set('a', 'A', undefined);
+    store.set('b', 'B', undefined);
+    store.set('c', 'C', undefined);
+    expect(store.get('a')).toBe('A'); // a is now the most recently used
+    store.set('d', 'D', undefined);
+    expect(store.size).toBe(3);
+    expect(store.get('b')).toBeUndefined();
+    expect([store.get('a'), store.get('c'), store.get('d')]).toEqual(['A', 'C', 'D']);
+  });
+
+  it('counts a read that extends the ttl as a use', () => {
+    const store = new MemoryStore({ maxEntries: 2, clock: fakeClock() });
+    store.set('a', 'A', 1000);
+    store.set('b', 'B', 1000);
+    store.getAndExpire('a', 5000);
+    store.set('c', 'C', 1000);
+    expect(store.get('a')).toBe('A');
+    expect(store.get('b')).toBeUndefined();
+  });
+
+  it('keeps 10,000 entries by default', () => {
+    const store = new MemoryStore();
+    for (let i = 0; i <= 10_000; i++) store.set(`k${i}`, 'v', undefined);
+    expect(store.size).toBe(10_000);
+    expect(store.get('k0')).toBeUndefined();
+    expect(store.get('k1')).toBe('v');
+  });
+
+  it('applies maxEntries given to createCache', async () => {
+    const cache = createCache({ store: { type: 'memory', maxEntries: 2 } });
+    let runs = 0;
+    const f = cached(async (id: number) => (runs++, id), { cache, name: 'f' });
+    await f(1);
+    await f(2);
+    await f(3); // evicts 1
+    await f(3);
+    await f(1);
+    expect(runs).toBe(4);
+    expect((cache.store as MemoryStore).size).toBe(2);
+  });
+});
+
+describe('MemoryStore', () => {
+  it('returns Buffer and Uint8Array payloads as they were given', () => {
+    const store = new MemoryStore();
+    const buffer = Buffer.from([0, 0x7c, 0xff]);
+    const bytes = new Uint8Array([1, 2, 3]);
+    store.set('buf', buffer, undefined);
+    store.set('bytes', bytes, undefined);
+    expect(store.get('buf')).toBe(buffer);
+    expect(store.get('bytes')).toBe(bytes);
+  });
+
+  it('reports the remaining ttl from its clock: Infinity without expiry, undefined when absent', () => {
+    const clock = fakeClock();
+    const store = new MemoryStore({ clock });
+    store.set('t', 'v', 5000);
+    store.set('forever', 'v', undefined);
+    clock.advance(1200);
+    expect(store.ttlOf('t')).toBe(3800);
+    expect(store.ttlOf('forever')).toBe(Infinity);
+    expect(store.ttlOf('absent')).toBeUndefined();
+  });
+
+  it('rounds a fractional ttl up to whole milliseconds', () => {
+    const store = new MemoryStore({ clock: fakeClock() });
+    store.set('t', 'v', 1.2);
+    expect(store.ttlOf('t')).toBe(2);
+  });
+
+  it('treats an Infinity ttl as no expiry', () => {
+    const clock = fakeClock();
+    const store = new MemoryStore({ clock });
+    store.set('t', 'v', Infinity);
+    clock.advance(10 ** 12);
+    expect(store.get('t')).toBe('v');
+  });
+
+  it('empties itself on clear() and on close()', async () => {
+    const store = new MemoryStore();
+    store.set('a', 'A', undefined);
+    store.clear();
+    expect(store.size).toBe(0);
+    store.set('b', 'B', undefined);
+    await store.close();
+    expect(store.get('b')).toBeUndefined();
+  });
+
+  it('expires an entry written when the injected clock reads 0', () => {
+    // Clock allows "any monotonic origin"; a test clock starting at 0 is the obvious choice.
+    const clock = fakeClock(0);
+    const store = new MemoryStore({ clock });
+    store.set('k', 'v', 1000);
+    expect(store.ttlOf('k')).toBe(1000);
+    clock.advance(1001);
+    expect(store.get('k')).toBeUndefined();
+  });
+});
