@@ -180,16 +180,25 @@ function makeKeyOf(opts: CachedOptions<AnyFunction>, name: string, cacheNamespac
 }
 
 /**
- * The trailing-argument rule: a plain object (prototype `Object.prototype` or `null`) whose own keys
- * are all call-option names. An empty `{}` counts only when it comes after every declared parameter
- * (so `f(1, {})` still passes `{}` to a function whose second parameter takes an object).
+ * The trailing-argument rule: is the last argument call options or an argument of the function?
+ *
+ * It is call options when it is a plain object (prototype `Object.prototype` or `null`) and either
+ * - every own key is a call-option name (`f(1, { bypassCache: true })`), or
+ * - it comes after every declared parameter (`fn.length`) and is empty or has at least one
+ *   call-option name: then a misspelled option next to a real one (`{ ttl: '1m', bypasCache: true }`)
+ *   is rejected with a {@link CacheConfigError} instead of silently becoming part of the key.
+ *
+ * So `f(1, {})` still passes `{}` to a function whose second parameter takes an object. Use
+ * {@link CachedFunction.callWith} when a function's own last parameter could look like options.
  */
 export function isCallOptions(value: unknown, position: number, declaredParameters: number): value is CallOptions {
   if (typeof value !== 'object' || value === null) return false;
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return false;
   const keys = Object.keys(value);
-  if (keys.length === 0) return position >= declaredParameters;
-  for (const key of keys) if (!CALL_OPTION_NAMES.has(key)) return false;
-  return true;
+  const beyondParameters = position >= declaredParameters;
+  if (keys.length === 0) return beyondParameters;
+  let known = 0;
+  for (const key of keys) if (CALL_OPTION_NAMES.has(key)) known++;
+  return known === keys.length || (beyondParameters && known > 0);
 }

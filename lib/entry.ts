@@ -65,13 +65,15 @@ function decodeText(serializer: Serializer, raw: string): Entry | undefined {
   const b = a < 0 ? -1 : raw.indexOf('|', a + 1);
   const c = b < 0 ? -1 : raw.indexOf('|', b + 1);
   if (c < 0) return undefined;
-  const meta = parseMeta(raw.slice(a + 1, b), raw.slice(b + 1, c));
-  if (!meta) return undefined;
+  const createdAt = parseCount(raw.slice(a + 1, b));
+  const ttlText = raw.slice(b + 1, c);
+  const ttlMs = ttlText === '' ? undefined : parseCount(ttlText);
+  if (createdAt === undefined || (ttlText !== '' && ttlMs === undefined)) return undefined;
   const tag = raw.slice(3, a);
-  if (tag === UNDEFINED_TAG) return c === raw.length - 1 ? { value: undefined, ...meta } : undefined;
+  if (tag === UNDEFINED_TAG) return c === raw.length - 1 ? { value: undefined, createdAt, ttlMs } : undefined;
   if (tag !== serializer.name) return undefined;
   const payload = raw.slice(c + 1);
-  return { value: runDeserialize(serializer, serializer.binary ? Buffer.from(payload, 'latin1') : payload), ...meta };
+  return { value: runDeserialize(serializer, serializer.binary ? Buffer.from(payload, 'latin1') : payload), createdAt, ttlMs };
 }
 
 function decodeBytes(serializer: Serializer, raw: Buffer): Entry | undefined {
@@ -81,21 +83,25 @@ function decodeBytes(serializer: Serializer, raw: Buffer): Entry | undefined {
   const b = a < 0 || a >= end ? -1 : raw.indexOf(SEP, a + 1);
   const c = b < 0 || b >= end ? -1 : raw.indexOf(SEP, b + 1);
   if (c < 0 || c >= end) return undefined;
-  const meta = parseMeta(raw.toString('latin1', a + 1, b), raw.toString('latin1', b + 1, c));
-  if (!meta) return undefined;
+  const createdAt = parseCount(raw.toString('latin1', a + 1, b));
+  const ttlText = raw.toString('latin1', b + 1, c);
+  const ttlMs = ttlText === '' ? undefined : parseCount(ttlText);
+  if (createdAt === undefined || (ttlText !== '' && ttlMs === undefined)) return undefined;
   const tag = raw.toString('latin1', 3, a);
-  if (tag === UNDEFINED_TAG) return c === raw.length - 1 ? { value: undefined, ...meta } : undefined;
+  if (tag === UNDEFINED_TAG) return c === raw.length - 1 ? { value: undefined, createdAt, ttlMs } : undefined;
   if (tag !== serializer.name) return undefined;
   const payload = raw.subarray(c + 1);
-  return { value: runDeserialize(serializer, serializer.binary ? payload : payload.toString('utf8')), ...meta };
+  return { value: runDeserialize(serializer, serializer.binary ? payload : payload.toString('utf8')), createdAt, ttlMs };
 }
 
-const DIGITS = /^\d{1,16}$/;
-
-function parseMeta(createdAt: string, ttl: string): { createdAt: number; ttlMs: number | undefined } | undefined {
-  if (!DIGITS.test(createdAt)) return undefined;
-  if (ttl !== '' && !DIGITS.test(ttl)) return undefined;
-  return { createdAt: Number(createdAt), ttlMs: ttl === '' ? undefined : Number(ttl) };
+/** A non-negative integer written in decimal digits only, or `undefined`. */
+function parseCount(text: string): number | undefined {
+  if (text.length === 0 || text.length > 16) return undefined;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 48 || code > 57) return undefined;
+  }
+  return Number(text);
 }
 
 function runDeserialize(serializer: Serializer, payload: string | Buffer): unknown {

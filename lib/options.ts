@@ -193,7 +193,7 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 const duration = z.unknown().superRefine((value, ctx) => {
   if (toMs(value) !== undefined) return;
   const shown = typeof value === 'string' && value.length <= 16 ? JSON.stringify(value) : describeReceived(value);
-  ctx.addIssue({ code: 'custom', message: `must be a non-negative duration (milliseconds or '30s', '5m', …), got ${shown}` });
+  ctx.addIssue({ code: 'custom', message: `must be a non-negative duration, got ${shown} (milliseconds, or a string such as '500ms', '30s', '5m', '1h', '1d')` });
 });
 
 const fn = (what: string) => z.custom<(...args: never[]) => unknown>(isFunction, { error: (issue) => `expected ${what}, received ${describeReceived(issue.input)}` });
@@ -218,10 +218,22 @@ const redisStoreSchema = z
       .optional(),
     client: redisClient.optional(),
     host: nonEmpty('a host name').optional(),
-    port: z.number({ error: (i) => `expected a port number, received ${describeReceived(i.input)}` }).int().min(1).max(65535).optional(),
+    port: z
+      .unknown()
+      .refine((v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535, {
+        error: (i) => `must be an integer from 1 to 65535, got ${describeReceived(i.input)}`,
+      })
+      .transform((v) => v as number)
+      .optional(),
     username: text().optional(),
     password: text().optional(),
-    db: z.number({ error: (i) => `expected a database number, received ${describeReceived(i.input)}` }).int().min(0).optional(),
+    db: z
+      .unknown()
+      .refine((v) => Number.isInteger(v) && (v as number) >= 0, {
+        error: (i) => `must be a non-negative integer, got ${describeReceived(i.input)}`,
+      })
+      .transform((v) => v as number)
+      .optional(),
     tls: z.union([z.boolean(), z.record(z.string(), z.unknown())], { error: 'expected a boolean or tls.connect options' }).optional(),
     opTimeout: duration.optional(),
   })

@@ -35,21 +35,30 @@ export class Deadlines {
     this.#ticksToExpire = Math.ceil(timeoutMs / this.#period);
   }
 
-  /** A promise that settles like `operation`, or rejects once the timeout has passed. */
-  watch<T>(operation: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
+  /**
+   * A promise that settles like `operation` (its value passed through `map`, its error through
+   * `mapError`), or rejects once the timeout has passed. Mapping here saves a promise per operation.
+   */
+  watch<T, R = T>(operation: Promise<T>, map?: (value: T) => R, mapError?: (error: unknown) => unknown): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
       const pending: Pending = { tick: this.#tick, reject, done: false };
       this.#queue.push(pending);
       if (this.#timer === undefined) this.#startTimer();
       operation.then(
         (value) => {
+          if (pending.done) return; // timed out already: the late reply is ignored
           pending.done = true;
-          resolve(value);
+          try {
+            resolve(map === undefined ? (value as unknown as R) : map(value));
+          } catch (error) {
+            reject(error);
+          }
           this.#drain();
         },
         (error: unknown) => {
+          if (pending.done) return;
           pending.done = true;
-          reject(error);
+          reject(mapError === undefined ? error : mapError(error));
           this.#drain();
         },
       );

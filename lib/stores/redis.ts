@@ -91,27 +91,27 @@ export class RedisStore implements Store<string | Buffer> {
   get(key: string): Promise<string | Buffer | undefined> {
     const blocked = this.#unavailable();
     if (blocked) return blocked.then(() => this.get(key));
-    return this.#deadlines.watch(this.#commands.get(key)).then(toPayload, failedRead);
+    return this.#deadlines.watch(this.#commands.get(key), toPayload, failedRead);
   }
 
   getAndExpire(key: string, ttlMs: number): Promise<string | Buffer | undefined> {
     const blocked = this.#unavailable();
     if (blocked) return blocked.then(() => this.getAndExpire(key, ttlMs));
     const expiry = ttlMs === Infinity ? ({ type: 'PERSIST' } as const) : ({ type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) } as const);
-    return this.#deadlines.watch(this.#commands.getEx(key, expiry)).then(toPayload, failedRead);
+    return this.#deadlines.watch(this.#commands.getEx(key, expiry), toPayload, failedRead);
   }
 
   set(key: string, value: string | Buffer, ttlMs: number | undefined): Promise<void> {
     const blocked = this.#unavailable();
     if (blocked) return blocked.then(() => this.set(key, value, ttlMs));
     const options = ttlMs === undefined || ttlMs === Infinity ? undefined : { expiration: { type: 'PX' as const, value: Math.max(1, Math.ceil(ttlMs)) } };
-    return this.#deadlines.watch(this.#commands.set(key, value, options)).then(noop, failedWrite);
+    return this.#deadlines.watch(this.#commands.set(key, value, options), noop, failedWrite);
   }
 
   delete(key: string): Promise<boolean> {
     const blocked = this.#unavailable();
     if (blocked) return blocked.then(() => this.delete(key));
-    return this.#deadlines.watch(this.#commands.del(key)).then(isRemoved, failedDelete);
+    return this.#deadlines.watch(this.#commands.del(key), isRemoved, failedDelete);
   }
 
   /** Close the connection if this store opened it; a client you passed in stays open. */
@@ -198,17 +198,15 @@ function toPayload(reply: unknown): string | Buffer | undefined {
   return typeof reply === 'string' || Buffer.isBuffer(reply) ? reply : undefined;
 }
 
-function rethrow(operation: string): (error: unknown) => never {
-  return (error) => {
-    if (error instanceof CacheStoreError) throw error;
-    throw new CacheStoreError(`cachette: redis ${operation} failed`, 'redis', { cause: error });
-  };
+function storeError(operation: string): (error: unknown) => CacheStoreError {
+  return (error) =>
+    error instanceof CacheStoreError ? error : new CacheStoreError(`cachette: redis ${operation} failed`, 'redis', { cause: error });
 }
 
 // Made once: the hot path allocates no handler per operation.
-const failedRead = rethrow('read');
-const failedWrite = rethrow('write');
-const failedDelete = rethrow('delete');
+const failedRead = storeError('read');
+const failedWrite = storeError('write');
+const failedDelete = storeError('delete');
 const isRemoved = (count: number): boolean => count > 0;
 
 function noop(): void {}
