@@ -48,13 +48,13 @@ export class Cache {
     this.#ownsStore = owned;
   }
 
-  /** Writes started with `waitForWrite: false` that have not finished yet. */
+  /** Cache writes that have not finished yet (those of `waitForWrite: false` calls included). */
   get pendingWrites(): number {
     return this.#pending.size;
   }
 
   /**
-   * Wait for pending background writes, then close what this cache opened (a Redis connection it
+   * Wait for pending writes (background ones included), then close what this cache opened (a Redis connection it
    * created). A client or store you passed in is left open. Calling it again returns the same promise.
    */
   close(): Promise<void> {

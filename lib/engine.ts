@@ -91,8 +91,9 @@ async function runOrigin(ctx: FunctionContext, key: string, args: unknown[], cal
   const value = await ctx.origin(...args);
   if (call !== undefined && !call.write) return value;
   const writing = write(ctx, key, value, args, call?.ttlMs);
+  // Every write is tracked (not only background ones), so cache.close() never cuts one short.
+  ctx.cache.track(writing);
   if (call?.waitForWrite ?? ctx.waitForWrite) await writing;
-  else ctx.cache.track(writing);
   return value;
 }
 
