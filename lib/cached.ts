@@ -80,8 +80,13 @@ export interface CachedFunction<F extends AnyFunction> {
  * await getUser(42, { forceRefresh: true });  // runs the query again and stores the fresh row
  * ```
  * @throws {CacheConfigError} when an option is invalid; the message names the field.
+ * @remarks
+ * `F` is inferred from `fn` alone (`NoInfer`), so option callbacks (`keyBuilder`, `ttl`, `skipCache`)
+ * are typed from it. One TypeScript limit: if `fn` has an unannotated parameter with a default
+ * (`(id: number, full = false) => …`) and you pass an already-typed callback (`ttl: myTtlFn`),
+ * annotate that parameter (`full: boolean = false`) so `F` can be inferred.
  */
-export function cached<F extends AnyFunction>(fn: F, options: CachedOptions<F> = {}): CachedFunction<F> {
+export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOptions<F>> = {}): CachedFunction<F> {
   if (typeof fn !== 'function') {
     throw new CacheConfigError(`cachette: fn: expected a function, received ${fn === null ? 'null' : typeof fn}`, 'fn');
   }

@@ -25,6 +25,15 @@ export function findRedisServer(): string {
   throw new Error('redis-server was not found on PATH: install it (Debian: apt-get install -y redis-server)');
 }
 
+function adminClient(host: string, port: number) {
+  const admin = createClient({ socket: { host, port, reconnectStrategy: 50 } });
+  admin.on('error', () => {
+    // fault tests stop the server on purpose; the admin client reconnects by itself
+  });
+  return admin;
+}
+type AdminClient = ReturnType<typeof adminClient>;
+
 /** A running redis-server and a plain client to inspect it. */
 export interface TestRedis {
   readonly server: RedisMemoryServer;
@@ -32,7 +41,7 @@ export interface TestRedis {
   readonly port: number;
   readonly url: string;
   /** A client of the test's own, to inspect what cachette wrote. */
-  readonly admin: ReturnType<typeof createClient>;
+  readonly admin: AdminClient;
   /** Stop and start the same server on the same port (data is lost: no persistence). */
   restart(): Promise<void>;
   /** Stop the server process (SIGTERM) without starting it again; `start()` brings it back on the same port. */
@@ -50,11 +59,16 @@ export async function startRedis(): Promise<TestRedis> {
   const server = await RedisMemoryServer.create();
   const host = await server.getHost();
   const port = await server.getPort();
-  const admin = createClient({ socket: { host, port, reconnectStrategy: 50 } });
-  admin.on('error', () => {
-    // fault tests stop the server on purpose; the admin client reconnects by itself
-  });
+  const admin = adminClient(host, port);
   await admin.connect();
+  const kill = async (): Promise<void> => {
+    await server.stop();
+  };
+  const start = async (): Promise<void> => {
+    await server.start();
+    if ((await server.getPort()) !== port) throw new Error('redis-server came back on another port');
+    await waitUntil(async () => (await admin.ping().catch(() => '')) === 'PONG');
+  };
   return {
     server,
     host,
@@ -62,17 +76,11 @@ export async function startRedis(): Promise<TestRedis> {
     url: `redis://${host}:${port}`,
     admin,
     async restart() {
-      await this.kill();
-      await this.start();
+      await kill();
+      await start();
     },
-    async kill() {
-      await server.stop();
-    },
-    async start() {
-      await server.start();
-      if ((await server.getPort()) !== port) throw new Error('redis-server came back on another port');
-      await waitUntil(async () => (await admin.ping().catch(() => '')) === 'PONG');
-    },
+    kill,
+    start,
     freeze() {
       process.kill(pidOf(server), 'SIGSTOP');
     },

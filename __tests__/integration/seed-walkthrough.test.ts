@@ -87,7 +87,7 @@ describe('the seed walkthrough', () => {
     const complexityTtl = (result: { products: unknown[] }): number =>
       Math.max(20, Math.min(60, 20 + Math.floor(JSON.stringify(result).length / 20))) * 1000;
     const getProductCatalog = cached(
-      async (category: string, includeDetails = false) => ({
+      async (category: string, includeDetails: boolean = false) => ({
         category,
         products: Array.from({ length: 6 }, (_, i) => (includeDetails ? { id: i, description: `Detailed description ${i}`.repeat(3) } : { id: i })),
       }),

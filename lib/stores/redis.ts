@@ -12,7 +12,8 @@ export interface RedisClientLike {
   getEx(key: string, options: { type: 'PX'; value: number } | { type: 'PERSIST' }): Promise<unknown>;
   set(key: string, value: string | Buffer, options?: { expiration?: { type: 'PX'; value: number } }): Promise<unknown>;
   del(key: string): Promise<number>;
-  on(event: 'error' | 'ready' | 'end', listener: (...args: never[]) => void): unknown;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- node-redis declares listeners as (...args: any[]) => void
+  on(event: 'error' | 'ready', listener: (...args: any[]) => void): unknown;
 }
 
 /** How the Redis store reaches Redis: a URL, socket settings, or a client you own. */
