@@ -20,10 +20,9 @@ describe('createQuietLogger', () => {
     logger.warn({ kind: 'read', err: new TypeError('boom again') }, 'cache read failed');
     logger.warn({ kind: 'write', err: new Error('nope') }, 'cache write failed');
     logger.warn({ kind: 'write', err: new Error('nope') }, 'cache write failed');
-    expect(lines).toEqual([
-      'cache read failed: TypeError: boom (further read failures are counted in stats, not logged)',
-      'cache write failed: Error: nope (further write failures are counted in stats, not logged)',
-    ]);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^cache read failed: TypeError: boom \(.*\bread\b.*stats/);
+    expect(lines[1]).toMatch(/^cache write failed: Error: nope \(.*\bwrite\b.*stats/);
   });
 
   it('shares the once-per-kind memory between warn and error', () => {
@@ -37,7 +36,8 @@ describe('createQuietLogger', () => {
   it('prints no error part when err is not an Error', () => {
     const lines: string[] = [];
     createQuietLogger((line) => lines.push(line)).warn({ kind: 'ttl', err: 'text' }, 'ttl failed');
-    expect(lines).toEqual(['ttl failed (further ttl failures are counted in stats, not logged)']);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^ttl failed \(/);
   });
 
   it('uses the message as the kind when no kind is given', () => {

@@ -185,7 +185,7 @@ describe('store config validation', () => {
     ['redis db that is not a number', { type: 'redis', db: 'x' }, 'store.db', ['string']],
     ['redis db that is not an integer', { type: 'redis', db: 1.5 }, 'store.db', ['1.5']],
     ['redis tls that is a string', { type: 'redis', tls: 'yes' }, 'store.tls', ['tls.connect options']],
-    ['negative redis opTimeout', { type: 'redis', opTimeout: -1 }, 'store.opTimeout', ['must be a non-negative duration', '-1']],
+    ['negative redis opTimeout', { type: 'redis', opTimeout: -1 }, 'store.opTimeout', ['duration', '-1']],
     ['redis client that is not a client', { type: 'redis', client: {} }, 'store.client', ['node-redis client']],
     ['unknown redis option', { type: 'redis', url: 'redis://h', timeout: 5 }, 'store.timeout', ['is not a known option']],
     ['memory maxEntries 0', { type: 'memory', maxEntries: 0 }, 'store.maxEntries', ['positive integer']],
