@@ -28,7 +28,11 @@ import { createStats, type CacheStats } from './stats.js';
  */
 export type CallArgs<P extends unknown[]> = P | [...P, CallOptions] | EarlyOptions<P>;
 
-type EarlyOptions<P extends unknown[], Head extends unknown[] = []> = number extends P['length']
+/**
+ * The argument lists with {@link CallOptions} placed where the optional parameters may stop:
+ * `[id, CallOptions]` for `(id: number, region?: string)`. Part of {@link CallArgs}.
+ */
+export type EarlyOptions<P extends unknown[], Head extends unknown[] = []> = number extends P['length']
   ? never // a rest parameter: options only at the very end
   : P extends []
     ? never
@@ -91,9 +95,14 @@ export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOpti
     throw new CacheConfigError(`cachette: fn: expected a function, received ${fn === null ? 'null' : typeof fn}`, 'fn');
   }
   const opts = parseOrThrow(cachedOptionsSchema, options) as CachedOptions<F>;
-  const name = opts.name ?? fn.name;
+  // The name identifies the function in keys, logs and errors; with a sharedContext or a fixed key
+  // those already identify it.
+  const name = opts.name || fn.name || opts.sharedContext || opts.key;
   if (!name) {
-    throw new CacheConfigError('cachette: name: required when the function has no name (it identifies the function in keys)', 'name');
+    throw new CacheConfigError(
+      'cachette: name: required when the function has no name (it identifies the function in keys); or give sharedContext or key',
+      'name',
+    );
   }
   const cache = opts.cache ?? defaultCache();
   const ttl = opts.ttl;

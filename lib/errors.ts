@@ -10,6 +10,7 @@
 
 /** Base class of every error cachette creates. `code` is stable and safe to switch on. */
 export class CacheError extends Error {
+  /** Always `'CacheError'`: stable across realms (what {@link isCacheError} checks). */
   override name = 'CacheError';
   /** A stable machine-readable code, e.g. `CACHE_ERR_CONFIG`. */
   readonly code: string = 'CACHE_ERR';
@@ -37,6 +38,7 @@ export interface ConfigIssue {
  * ```
  */
 export class CacheConfigError extends CacheError {
+  /** Always `'CacheConfigError'`: stable across realms (what {@link isCacheError} checks). */
   override name = 'CacheConfigError';
   override readonly code = 'CACHE_ERR_CONFIG';
 
@@ -56,6 +58,7 @@ export class CacheConfigError extends CacheError {
  * functions, symbols, class instances without `toJSON`, circular structures. Pass a `keyBuilder`.
  */
 export class CacheKeyError extends CacheError {
+  /** Always `'CacheKeyError'`: stable across realms (what {@link isCacheError} checks). */
   override name = 'CacheKeyError';
   override readonly code = 'CACHE_ERR_KEY';
 }
@@ -65,6 +68,7 @@ export class CacheKeyError extends CacheError {
  * cached function: it is logged, counted in `stats.errors`, and the origin answers instead.
  */
 export class CacheStoreError extends CacheError {
+  /** Always `'CacheStoreError'`: stable across realms (what {@link isCacheError} checks). */
   override name = 'CacheStoreError';
   override readonly code: string = 'CACHE_ERR_STORE';
 
@@ -83,6 +87,7 @@ export class CacheStoreError extends CacheError {
  * {@link CacheStoreError}, it is handled inside cachette (fail-open) and only reaches loggers.
  */
 export class CacheTimeoutError extends CacheStoreError {
+  /** Always `'CacheTimeoutError'`: stable across realms (what {@link isCacheError} checks). */
   override name = 'CacheTimeoutError';
   override readonly code = 'CACHE_ERR_TIMEOUT';
 }
@@ -92,6 +97,7 @@ export class CacheTimeoutError extends CacheStoreError {
  * an undecodable entry is a miss and gets overwritten; an unserializable result is returned but not stored.
  */
 export class CacheSerializationError extends CacheError {
+  /** Always `'CacheSerializationError'`: stable across realms (what {@link isCacheError} checks). */
   override name = 'CacheSerializationError';
   override readonly code = 'CACHE_ERR_SERIALIZATION';
 }

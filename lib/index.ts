@@ -5,7 +5,7 @@
  * helpers, deadlines) are not exported: their shapes may change in any release.
  * @packageDocumentation
  */
-export { cached, isCallOptions, type CachedFunction, type CallArgs } from './cached.js';
+export { cached, isCallOptions, type CachedFunction, type CallArgs, type EarlyOptions } from './cached.js';
 export { Cache, createCache } from './cache.js';
 export type { Clock } from './clock.js';
 export type { Duration, DurationUnit } from './duration.js';
@@ -39,5 +39,5 @@ export { jsonSerializer } from './serializers/json.js';
 export type { Serializer } from './serializers/serializer.js';
 export type { CacheStats } from './stats.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
-export { DEFAULT_OP_TIMEOUT_MS, RedisStore, type RedisClientLike, type RedisConnection, type RedisStoreOptions } from './stores/redis.js';
+export { DEFAULT_OP_TIMEOUT_MS, RedisStore, type RedisClientLike, type RedisConnection, type RedisSocketOptions, type RedisStoreOptions } from './stores/redis.js';
 export type { MaybePromise, Store } from './stores/store.js';

@@ -28,7 +28,10 @@
 import { createHash } from 'node:crypto';
 import { CacheKeyError } from './errors.js';
 
-/** Keys up to this length are stored as built; longer ones are hashed (see module docs). */
+/**
+ * Keys up to this length are stored as built. Longer ones keep this many characters and end in `#`
+ * plus a 43-character hash, so no key exceeds `MAX_KEY_LENGTH + 44` (300) characters.
+ */
 export const MAX_KEY_LENGTH = 256;
 
 /** What `keys.ts` needs to build a function's key prefix. */

@@ -6,7 +6,9 @@
 
 /** A pino-compatible logger: anything with `warn` and `error` that takes `(object, message)`. */
 export interface Logger {
+  /** Receives each cache-layer failure: structured fields first, then the message. */
   warn(fields: Record<string, unknown>, message: string): void;
+  /** Not called by cachette today; required so any pino-style logger fits now and later. */
   error(fields: Record<string, unknown>, message: string): void;
 }
 
@@ -36,7 +38,7 @@ export function createQuietLogger(sink: (message: string) => void = (m) => conso
     if (seen.has(kind)) return;
     seen.add(kind);
     const err = fields.err instanceof Error ? `: ${fields.err.name}: ${fields.err.message}` : '';
-    sink(`${message}${err} (further ${String(kind)} failures are counted in stats, not logged)`);
+    sink(`${message}${err} (only the first ${String(kind)} failure is logged; calls count theirs in stats.errors)`);
   };
   return { warn: once, error: once };
 }

@@ -12,7 +12,7 @@ import { describeReceived, toMs, type Duration } from './duration.js';
 import { CacheConfigError, type ConfigIssue } from './errors.js';
 import type { Logger } from './log.js';
 import type { Serializer } from './serializers/serializer.js';
-import type { RedisClientLike } from './stores/redis.js';
+import type { RedisClientLike, RedisSocketOptions } from './stores/redis.js';
 import type { Store } from './stores/store.js';
 import type { Cache } from './cache.js';
 
@@ -122,40 +122,34 @@ export interface CachedOptions<F extends AnyFunction> {
 
 /** Settings shared by every Redis store form. */
 export interface RedisCommonConfig {
+  /** Selects the Redis store. */
   type: 'redis';
   /**
    * Longest time one store operation may take before it counts as failed (the call then goes to
-   * the origin). @defaultValue 500 (ms)
+   * the origin). Positive and at most 2^31−1 ms (about 24.8 days).
+   * @defaultValue 500 (ms)
    */
   opTimeout?: Duration;
 }
 
 /** Redis reached by URL: `redis://[[user]:password@]host[:port][/db]`, `rediss://` for TLS. */
 export interface RedisUrlConfig extends RedisCommonConfig {
+  /** `redis[s]://[[user]:password@]host[:port][/db]`. */
   url: string;
 }
 
-/** Redis reached by host and port. */
-export interface RedisSocketConfig extends RedisCommonConfig {
-  /** @defaultValue '127.0.0.1' */
-  host?: string;
-  /** @defaultValue 6379 */
-  port?: number;
-  username?: string;
-  password?: string;
-  /** Database number. @defaultValue 0 */
-  db?: number;
-  /** `true` for TLS with Node's defaults, or Node `tls.connect` options. @defaultValue false */
-  tls?: boolean | Record<string, unknown>;
-}
+/** Redis reached by host and port (`localhost:6379` when both are left out). */
+export interface RedisSocketConfig extends RedisCommonConfig, RedisSocketOptions {}
 
 /** Your own node-redis client. cachette connects it if needed and never closes it. */
 export interface RedisClientConfig extends RedisCommonConfig {
+  /** Your node-redis client (`createClient()`); connected on first use if needed, never closed. */
   client: RedisClientLike;
 }
 
 /** An in-process store, bounded by entry count with least-recently-used eviction. */
 export interface MemoryStoreConfig {
+  /** Selects the memory store. */
   type: 'memory';
   /** Most entries kept; the least recently used go first. @defaultValue 10000 */
   maxEntries?: number;
@@ -196,6 +190,15 @@ const duration = z.unknown().superRefine((value, ctx) => {
   ctx.addIssue({ code: 'custom', message: `must be a non-negative duration, got ${shown} (milliseconds, or a string such as '500ms', '30s', '5m', '1h', '1d')` });
 });
 
+/** A positive duration a timer can hold (Node timers take at most 2^31−1 ms). */
+const opTimeout = z.unknown().superRefine((value, ctx) => {
+  const ms = toMs(value);
+  if (ms !== undefined && ms > 0 && ms <= MAX_TIMER_MS) return;
+  const shown = typeof value === 'string' && value.length <= 16 ? JSON.stringify(value) : describeReceived(value);
+  ctx.addIssue({ code: 'custom', message: `must be a positive duration of at most ${MAX_TIMER_MS} ms, got ${shown}` });
+});
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const fn = (what: string) => z.custom<(...args: never[]) => unknown>(isFunction, { error: (issue) => `expected ${what}, received ${describeReceived(issue.input)}` });
 const text = (what = 'a string') => z.string({ error: (issue) => `expected ${what}, received ${describeReceived(issue.input)}` });
 const nonEmpty = (what: string) => text(what).min(1, { error: `must not be empty` });
@@ -235,7 +238,7 @@ const redisStoreSchema = z
       .transform((v) => v as number)
       .optional(),
     tls: z.union([z.boolean(), z.record(z.string(), z.unknown())], { error: 'expected a boolean or tls.connect options' }).optional(),
-    opTimeout: duration.optional(),
+    opTimeout: opTimeout.optional(),
   })
   .strict()
   .superRefine((value, ctx) => {
@@ -271,7 +274,7 @@ const storeSchema = z.unknown().superRefine((value, ctx) => {
     if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ ...issue, path: issue.path } as never);
     return;
   }
-  if (value.type === undefined && storeObject.safeParse(value).success) return;
+  if (storeObject.safeParse(value).success) return; // your own Store object (any `type` it may carry is its business)
   ctx.addIssue({ code: 'custom', path: ['type'], message: `expected 'redis' or 'memory' (or a Store object with get/set/delete), received ${describeReceived(value.type)}` });
 });
 

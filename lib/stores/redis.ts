@@ -5,22 +5,51 @@ import type { Store } from './store.js';
 
 /** A node-redis client (v5/v6), connected or not: the methods the Redis store calls on it. */
 export interface RedisClientLike {
+  /** True once `connect()` was called and until the client is closed. */
   readonly isOpen: boolean;
+  /** True while connected and able to run commands. */
   readonly isReady: boolean;
+  /** node-redis `connect()`. */
   connect(): Promise<unknown>;
+  /** node-redis `GET`. */
   get(key: string): Promise<unknown>;
+  /** node-redis `GETEX`. */
   getEx(key: string, options: { type: 'PX'; value: number } | { type: 'PERSIST' }): Promise<unknown>;
+  /** node-redis `SET`. */
   set(key: string, value: string | Buffer, options?: { expiration?: { type: 'PX'; value: number } }): Promise<unknown>;
+  /** node-redis `DEL`. */
   del(key: string): Promise<number>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- node-redis declares listeners as (...args: any[]) => void
-  on(event: 'error' | 'ready', listener: (...args: any[]) => void): unknown;
+  /** node-redis event subscription (`error`, `ready`). */
+  on(event: 'error' | 'ready', listener: (error: Error) => void): unknown;
 }
 
 /** How the Redis store reaches Redis: a URL, socket settings, or a client you own. */
 export type RedisConnection =
-  | { url: string }
-  | { host?: string; port?: number; username?: string; password?: string; db?: number; tls?: boolean | Record<string, unknown> }
-  | { client: RedisClientLike };
+  | {
+      /** `redis[s]://[[user]:password@]host[:port][/db]`. */
+      url: string;
+    }
+  | RedisSocketOptions
+  | {
+      /** Your node-redis client; connected on first use if needed, never closed. */
+      client: RedisClientLike;
+    };
+
+/** Redis reached by host and port. */
+export interface RedisSocketOptions {
+  /** Host name or IP address. @defaultValue 'localhost' */
+  host?: string;
+  /** TCP port. @defaultValue 6379 */
+  port?: number;
+  /** ACL user name. */
+  username?: string;
+  /** Password (never logged, never in error messages). */
+  password?: string;
+  /** Database number. @defaultValue 0 */
+  db?: number;
+  /** `true` for TLS with Node's defaults, or Node `tls.connect` options. @defaultValue false */
+  tls?: boolean | Record<string, unknown>;
+}
 
 /** Options of {@link RedisStore}. */
 export type RedisStoreOptions = RedisConnection & {
@@ -32,7 +61,7 @@ export type RedisStoreOptions = RedisConnection & {
   onConnectionError?: (error: Error) => void;
 };
 
-/** Default {@link RedisStoreOptions.opTimeoutMs}. */
+/** Default of the `opTimeoutMs` option, in milliseconds. */
 export const DEFAULT_OP_TIMEOUT_MS = 500;
 
 /**
@@ -42,7 +71,7 @@ export const DEFAULT_OP_TIMEOUT_MS = 500;
  * - Fails fast while disconnected (no offline queue): a call goes to the origin at once instead of
  *   waiting for Redis. The very first operation waits for the first connection, bounded by the
  *   operation timeout.
- * - Bounds every operation by `opTimeoutMs` with one shared coarse timer ({@link Deadlines}).
+ * - Bounds every operation by `opTimeoutMs` with one shared coarse timer, not a timer per operation.
  * - Never closes a client it was given.
  */
 export class RedisStore implements Store<string | Buffer> {
@@ -172,7 +201,7 @@ function createOwnClient(connection: RedisConnection, timeoutMs: number): unknow
     commandOptions: { timeout: 0 },
   };
   if ('url' in connection) return createClient({ ...base, url: connection.url, socket });
-  const c = connection as { host?: string; port?: number; username?: string; password?: string; db?: number; tls?: boolean | Record<string, unknown> };
+  const c = connection as RedisSocketOptions;
   if (c.host !== undefined) socket.host = c.host;
   if (c.port !== undefined) socket.port = c.port;
   if (c.tls) Object.assign(socket, { tls: true }, typeof c.tls === 'object' ? c.tls : {});

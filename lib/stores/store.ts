@@ -37,7 +37,8 @@ export interface Store<P = string | Uint8Array> {
 
   /**
    * Read `key` and, when it exists, reset its time to live to `ttlMs` in the same round trip
-   * (Redis `GETEX … PX`). Optional: without it the engine reads with `get` and does not extend.
+   * (Redis `GETEX … PX`). `ttlMs` is a positive number of milliseconds, or `Infinity` to remove the
+   * expiry (Redis `GETEX … PERSIST`). Optional: without it the engine reads with `get` and does not extend.
    */
   getAndExpire?(key: string, ttlMs: number): MaybePromise<P | undefined>;
 

@@ -1,0 +1,41 @@
+import { describe, expect, it } from '@jest/globals';
+import { CacheConfigError, MemoryStore, cached, createCache } from '../lib/index.js';
+
+function configError(make: () => unknown): CacheConfigError {
+  try {
+    make();
+  } catch (error) {
+    if (error instanceof CacheConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a CacheConfigError');
+}
+
+describe('option limits', () => {
+  it.each([0, Infinity, '30d', -1])('rejects an opTimeout a timer cannot hold: %p', (opTimeout) => {
+    const error = configError(() => createCache({ store: { type: 'redis', url: 'redis://localhost', opTimeout: opTimeout as never } }));
+    expect(error.field).toBe('store.opTimeout');
+    expect(error.message).toContain('store.opTimeout: must be a positive duration');
+  });
+
+  it('accepts an opTimeout up to 2^31-1 ms', async () => {
+    const cache = createCache({ store: { type: 'redis', url: 'redis://localhost', opTimeout: 2 ** 31 - 1 } });
+    await cache.close();
+  });
+
+  it('names an anonymous function after its sharedContext or fixed key', () => {
+    const cache = createCache();
+    expect(cached(async (id: number) => id, { cache, sharedContext: 'user' }).keyFor(1)).toBe('user:1');
+    expect(cached(async () => 1, { cache, key: 'config' }).keyFor()).toBe('config');
+    expect(configError(() => cached(async () => 1, { cache })).field).toBe('name');
+  });
+
+  it('accepts a Store object that carries a type property of its own', async () => {
+    const store = Object.assign(new MemoryStore(), { type: 'lru' });
+    const cache = createCache({ store });
+    const f = cached(async (id: number) => ({ id }), { cache, name: 'f' });
+    await f(1);
+    await f(1);
+    expect(f.stats).toMatchObject({ hits: 1, misses: 1 });
+  });
+});
