@@ -1,0 +1,128 @@
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { Deadlines } from '../../lib/stores/deadlines.js';
+import { deferred } from '../helpers/deferred.js';
+
+/** Time is jest's fake timers: moved by the test, never slept (setImmediate stays real for the shared setup). */
+beforeEach(() => {
+  jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+});
+afterEach(() => {
+  jest.useRealTimers();
+});
+
+class Expired extends Error {
+  override name = 'Expired';
+}
+
+/** Track how a promise settled, without leaving a rejection unhandled. */
+function track<T>(promise: Promise<T>): { state: 'pending' | 'resolved' | 'rejected'; value?: T; error?: unknown } {
+  const outcome: { state: 'pending' | 'resolved' | 'rejected'; value?: T; error?: unknown } = { state: 'pending' };
+  promise.then(
+    (value) => Object.assign(outcome, { state: 'resolved', value }),
+    (error: unknown) => Object.assign(outcome, { state: 'rejected', error }),
+  );
+  return outcome;
+}
+
+describe('Deadlines', () => {
+  it('settles like the operation when it answers in time, mapping the value', async () => {
+    const deadlines = new Deadlines(100, () => new Expired());
+    const op = deferred<number>();
+    const outcome = track(deadlines.watch(op.promise, (n) => n * 2));
+    await jest.advanceTimersByTimeAsync(50);
+    op.resolve(21);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(outcome).toEqual({ state: 'resolved', value: 42 });
+    expect(deadlines.pending).toBe(0);
+  });
+
+  it('passes an operation failure through mapError', async () => {
+    const deadlines = new Deadlines(100, () => new Expired());
+    const op = deferred<number>();
+    const outcome = track(deadlines.watch(op.promise, undefined, (e) => new Error(`wrapped ${(e as Error).message}`)));
+    op.reject(new Error('refused'));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(outcome.state).toBe('rejected');
+    expect((outcome.error as Error).message).toBe('wrapped refused');
+  });
+
+  it('rejects with a throwing map', async () => {
+    const deadlines = new Deadlines(100, () => new Expired());
+    const outcome = track(
+      deadlines.watch(Promise.resolve(1), () => {
+        throw new TypeError('bad reply');
+      }),
+    );
+    await jest.advanceTimersByTimeAsync(0);
+    expect(outcome.state).toBe('rejected');
+    expect(outcome.error).toBeInstanceOf(TypeError);
+  });
+
+  it('rejects with makeError between 1x and 1.25x the timeout, not before', async () => {
+    const deadlines = new Deadlines(100, () => new Expired());
+    const outcome = track(deadlines.watch(deferred<number>().promise));
+    await jest.advanceTimersByTimeAsync(99);
+    expect(outcome.state).toBe('pending');
+    expect(deadlines.pending).toBe(1);
+    await jest.advanceTimersByTimeAsync(26);
+    expect(outcome.state).toBe('rejected');
+    expect(outcome.error).toBeInstanceOf(Expired);
+    expect(deadlines.pending).toBe(0);
+  });
+
+  it('ignores a late reply and swallows a late failure', async () => {
+    const deadlines = new Deadlines(100, () => new Expired());
+    const late = deferred<number>();
+    const failing = deferred<number>();
+    const first = track(deadlines.watch(late.promise));
+    const second = track(deadlines.watch(failing.promise));
+    await jest.advanceTimersByTimeAsync(125);
+    late.resolve(1);
+    failing.reject(new Error('late failure'));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(first.error).toBeInstanceOf(Expired);
+    expect(second.error).toBeInstanceOf(Expired);
+  });
+
+  it('times out a stuck operation while later ones answer', async () => {
+    const deadlines = new Deadlines(100, () => new Expired());
+    const stuck = track(deadlines.watch(deferred<number>().promise));
+    const quick = track(deadlines.watch(Promise.resolve(2)));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(quick).toEqual({ state: 'resolved', value: 2 });
+    await jest.advanceTimersByTimeAsync(125);
+    expect(stuck.state).toBe('rejected');
+  });
+
+  it('runs its timer only while operations are pending', async () => {
+    const deadlines = new Deadlines(100, () => new Expired());
+    expect(jest.getTimerCount()).toBe(0);
+    const op = deferred<number>();
+    track(deadlines.watch(op.promise));
+    expect(jest.getTimerCount()).toBe(1);
+    op.resolve(1);
+    await jest.advanceTimersByTimeAsync(25);
+    expect(jest.getTimerCount()).toBe(0);
+    track(deadlines.watch(deferred<number>().promise));
+    expect(jest.getTimerCount()).toBe(1);
+    await jest.advanceTimersByTimeAsync(150);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('stops timing out after stop()', async () => {
+    const deadlines = new Deadlines(100, () => new Expired());
+    const outcome = track(deadlines.watch(deferred<number>().promise));
+    deadlines.stop();
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(outcome.state).toBe('pending');
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('keeps up with many operations', async () => {
+    const deadlines = new Deadlines(100, () => new Expired());
+    const outcomes = Array.from({ length: 5000 }, (_, i) => track(deadlines.watch(Promise.resolve(i))));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(outcomes.every((o, i) => o.state === 'resolved' && o.value === i)).toBe(true);
+    expect(deadlines.pending).toBe(0);
+  });
+});
