@@ -43,6 +43,18 @@ describe('createCache', () => {
   });
 });
 
+describe('an injected clock', () => {
+  it('answers hits with a clock that reads fractional milliseconds, such as performance.now()', async () => {
+    const cache = createCache({ clock: { now: () => 1000.5 } });
+    let runs = 0;
+    const f = cached(async () => ++runs, { cache, name: 'f', ttl: '1m' });
+    await f();
+    expect(await f()).toBe(1);
+    expect(runs).toBe(1);
+    expect(f.stats).toMatchObject({ hits: 1, misses: 1 });
+  });
+});
+
 describe('a custom serializer', () => {
   it('encodes and decodes every entry of the cache', async () => {
     const calls: string[] = [];

@@ -61,6 +61,12 @@ describe('encodeEntry / decodeEntry with the JSON serializer', () => {
     expect(decodeEntry(rawBytes, entry)).toEqual({ value: undefined, createdAt: CREATED, ttlMs: undefined });
   });
 
+  it('round-trips an entry stamped by a clock with fractional milliseconds (performance.now())', () => {
+    const entry = decodeEntry(jsonSerializer, encodeEntry(jsonSerializer, { a: 1 }, 1000.5, 60_000));
+    expect(entry?.value).toEqual({ a: 1 });
+    expect(Math.abs((entry?.createdAt ?? NaN) - 1000.5)).toBeLessThanOrEqual(1);
+  });
+
   it('decodes the same entry given as bytes', () => {
     const text = encodeEntry(jsonSerializer, { name: 'é' }, CREATED, 10) as string;
     expect(decodeEntry(jsonSerializer, Buffer.from(text, 'utf8'))).toEqual({ value: { name: 'é' }, createdAt: CREATED, ttlMs: 10 });
