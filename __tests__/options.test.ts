@@ -52,7 +52,7 @@ describe('cached(fn, options) validation', () => {
   it.each<[string, Record<string, unknown>, string, string[]]>([
     ['cache that is not from createCache()', { cache: {} }, 'cache', ['createCache()']],
     ['empty name', { name: '' }, 'name', ['must not be empty']],
-    ['name that is not a string', { name: 5 }, 'name', ['expected a string', '5']],
+    ['name that is not a string', { name: 5 }, 'name', ['expected a string, received number']],
     ['ttl with an unknown unit', { ttl: '5x' }, 'ttl', ['must be a non-negative duration', '"5x"']],
     ['ttl NaN', { ttl: NaN }, 'ttl', ['NaN']],
     ['ttl object', { ttl: { ms: 5 } }, 'ttl', ['got object']],
@@ -68,7 +68,7 @@ describe('cached(fn, options) validation', () => {
     ['empty sharedContext', { sharedContext: '' }, 'sharedContext', ['must not be empty']],
     ['skipCache that is not a function', { skipCache: true }, 'skipCache', ['expected a function']],
     ['updateTtlOnHit that is not a boolean', { updateTtlOnHit: 'yes' }, 'updateTtlOnHit', ['expected a boolean']],
-    ['waitForWrite that is not a boolean', { waitForWrite: 1 }, 'waitForWrite', ['expected a boolean', '1']],
+    ['waitForWrite that is not a boolean', { waitForWrite: 1 }, 'waitForWrite', ['expected a boolean, received number']],
   ])('rejects a %s, naming the field', (_what, options, field, details) => {
     expectNamed(bad(options), field, ...details);
   });

@@ -92,17 +92,16 @@ export interface CachedFunction<F extends AnyFunction> {
  */
 export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOptions<F>> = {}): CachedFunction<F> {
   if (typeof fn !== 'function') {
-    throw new CacheConfigError(`cachette: fn: expected a function, received ${fn === null ? 'null' : typeof fn}`, 'fn');
+    const message = `expected a function, received ${fn === null ? 'null' : typeof fn}`;
+    throw new CacheConfigError(`cachette: fn: ${message}`, 'fn', [{ path: 'fn', message }]);
   }
   const opts = parseOrThrow(cachedOptionsSchema, options) as CachedOptions<F>;
   // The name identifies the function in keys, logs and errors; with a sharedContext or a fixed key
   // those already identify it.
   const name = opts.name || fn.name || opts.sharedContext || opts.key;
   if (!name) {
-    throw new CacheConfigError(
-      'cachette: name: required when the function has no name (it identifies the function in keys); or give sharedContext or key',
-      'name',
-    );
+    const message = 'required when the function has no name (it identifies the function in keys); or give sharedContext or key';
+    throw new CacheConfigError(`cachette: name: ${message}`, 'name', [{ path: 'name', message }]);
   }
   const cache = opts.cache ?? defaultCache();
   const ttl = opts.ttl;

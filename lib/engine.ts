@@ -40,15 +40,16 @@ export function execute(ctx: FunctionContext, key: string, args: unknown[], call
   if (call === undefined) return readThrough(ctx, key, args, undefined);
   if (call.bypass) {
     ctx.stats.bypasses++;
-    return runOrigin(ctx, key, args, call);
+    // A pure bypass is private to its caller; with cacheWrite: true it is an ordinary run.
+    return call.write ? startRun(ctx, key, args, call) : callOrigin(ctx, args);
   }
   if (call.refresh) {
     ctx.stats.refreshes++;
-    return ctx.cache.flights.start(key, runOrigin(ctx, key, args, call));
+    return startRun(ctx, key, args, call);
   }
   if (!call.read) {
     ctx.stats.misses++;
-    return ctx.cache.flights.start(key, runOrigin(ctx, key, args, call));
+    return startRun(ctx, key, args, call);
   }
   return readThrough(ctx, key, args, call);
 }
@@ -84,12 +85,38 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
     ctx.stats.coalesced++;
     return inFlight;
   }
-  return ctx.cache.flights.start(key, runOrigin(ctx, key, args, call));
+  return startRun(ctx, key, args, call);
 }
 
-async function runOrigin(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined): Promise<unknown> {
-  const value = await ctx.origin(...args);
+/** Run the origin; the promise settles exactly as the origin does (sync throws included). */
+function callOrigin(ctx: FunctionContext, args: unknown[]): Promise<unknown> {
+  try {
+    return Promise.resolve(ctx.origin(...args));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * Run the origin as the flight for `key` (concurrent misses join it), then write its result, unless
+ * a newer run for the key started meanwhile (a forced refresh) or the key was invalidated: their
+ * value is newer, so this one must not overwrite it.
+ */
+function startRun(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined): Promise<unknown> {
+  const run: Promise<unknown> = callOrigin(ctx, args).then((value) => afterOrigin(ctx, key, value, args, call, run));
+  return ctx.cache.flights.start(key, run);
+}
+
+async function afterOrigin(
+  ctx: FunctionContext,
+  key: string,
+  value: unknown,
+  args: unknown[],
+  call: ResolvedCall | undefined,
+  run: Promise<unknown>,
+): Promise<unknown> {
   if (call !== undefined && !call.write) return value;
+  if (!ctx.cache.flights.isCurrent(key, run)) return value;
   const writing = write(ctx, key, value, args, call?.ttlMs);
   // Every write is tracked (not only background ones), so cache.close() never cuts one short.
   ctx.cache.track(writing);
@@ -150,6 +177,7 @@ function fail(ctx: FunctionContext, kind: FailureKind, err: unknown, message: st
 
 /** Remove the entry at `key`. @throws the store's error (after counting and reporting it). */
 export async function invalidate(ctx: FunctionContext, key: string): Promise<boolean> {
+  ctx.cache.flights.abandon(key);
   try {
     return await ctx.store.delete(key);
   } catch (error) {

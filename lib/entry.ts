@@ -34,7 +34,8 @@ export function encodeEntry(
   createdAt: number,
   ttlMs: number | undefined,
 ): string | Buffer {
-  const tail = `|${createdAt}|${ttlMs ?? ''}|`;
+  // Whole milliseconds: the header holds digits only (a performance.now() clock has fractions).
+  const tail = `|${Math.floor(createdAt)}|${ttlMs ?? ''}|`;
   if (value === undefined) return MAGIC + UNDEFINED_TAG + tail;
   let payload: string | Uint8Array;
   try {

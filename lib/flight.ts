@@ -28,6 +28,19 @@ export class Flights {
     return run;
   }
 
+  /** True while `run` is the newest run registered for `key`: only then may its result be written. */
+  isCurrent(key: string, run: Promise<unknown>): boolean {
+    return this.#running.get(key) === run;
+  }
+
+  /**
+   * Forget the run in flight for `key` (after an invalidation): later misses start a new run, and the
+   * abandoned one no longer writes its result, which may predate the invalidation.
+   */
+  abandon(key: string): void {
+    this.#running.delete(key);
+  }
+
   /** How many keys have a run in flight. */
   get size(): number {
     return this.#running.size;

@@ -200,9 +200,14 @@ const opTimeout = z.unknown().superRefine((value, ctx) => {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const fn = (what: string) => z.custom<(...args: never[]) => unknown>(isFunction, { error: (issue) => `expected ${what}, received ${describeReceived(issue.input)}` });
-const text = (what = 'a string') => z.string({ error: (issue) => `expected ${what}, received ${describeReceived(issue.input)}` });
+// Only the type of a wrong value is shown: a misplaced password must not reach an error message.
+const text = (what = 'a string') => z.string({ error: (issue) => `expected ${what}, received ${describeType(issue.input)}` });
 const nonEmpty = (what: string) => text(what).min(1, { error: `must not be empty` });
-const bool = z.boolean({ error: (issue) => `expected a boolean, received ${describeReceived(issue.input)}` });
+const bool = z.boolean({ error: (issue) => `expected a boolean, received ${describeType(issue.input)}` });
+
+function describeType(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+}
 
 const storeObject = z.custom<Store>(
   (value) => isObject(value) && isFunction(value.get) && isFunction(value.set) && isFunction(value.delete),

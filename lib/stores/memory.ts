@@ -24,7 +24,8 @@ export class MemoryStore implements Store<string | Uint8Array> {
     this.#lru = new LRUCache<string, string | Uint8Array>({
       max: options.maxEntries ?? 10_000,
       // lru-cache reads time through `perf`; an injected clock makes expiry testable without sleeping.
-      ...(clock ? { perf: { now: () => clock.now() } } : {}),
+      // The offset keeps a clock that reads 0 from looking like lru-cache's "no start time" marker.
+      ...(clock ? { perf: { now: () => clock.now() + CLOCK_OFFSET } } : {}),
       ttlResolution: clock ? 0 : 1,
     });
   }
@@ -71,6 +72,8 @@ export class MemoryStore implements Store<string | Uint8Array> {
     this.#lru.clear();
   }
 }
+
+const CLOCK_OFFSET = 1_000_000;
 
 // lru-cache: ttl 0 means "no expiry"; the engine never stores 0, and passes undefined/Infinity for none.
 function toLruTtl(ttlMs: number | undefined): number {
