@@ -1,0 +1,71 @@
+/**
+ * The Redis store on a real redis-server: the shared store contract, then what only Redis has
+ * (binary payloads, lazy connect, closing only what it opened).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createClient } from 'redis';
+import { RedisStore } from '../../lib/stores/redis.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { runStoreContract } from './store-contract.js';
+
+let redis: TestRedis;
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis.stop();
+});
+
+runStoreContract('RedisStore', async () => {
+  await redis.admin.flushAll();
+  const store = new RedisStore({ url: redis.url });
+  return {
+    store,
+    inspectTtl: async (key) => {
+      const pttl = await redis.admin.pTTL(key);
+      return pttl === -2 ? undefined : pttl === -1 ? Infinity : pttl;
+    },
+    cleanup: () => store.close(),
+  };
+});
+
+describe('RedisStore', () => {
+  it('opens its connection lazily, on first use', async () => {
+    const store = new RedisStore({ host: redis.host, port: redis.port });
+    expect(store.client.isOpen).toBe(false);
+    await store.set('lazy', 'value', 1000);
+    expect(store.client.isReady).toBe(true);
+    expect(await store.get('lazy')).toBe('value');
+    await store.close();
+    expect(store.client.isOpen).toBe(false);
+  });
+
+  it('reads Buffers when asked to, for binary serializers', async () => {
+    const store = new RedisStore({ url: redis.url, binary: true });
+    const bytes = Buffer.from([0, 255, 124, 10, 200]);
+    await store.set('binary', bytes, undefined);
+    const read = await store.get('binary');
+    expect(Buffer.isBuffer(read)).toBe(true);
+    expect(Buffer.compare(read as Buffer, bytes)).toBe(0);
+    await store.close();
+  });
+
+  it('does not close a client it was given', async () => {
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    const store = new RedisStore({ client });
+    await store.set('byo', 'value', 1000);
+    await store.close();
+    expect(client.isReady).toBe(true);
+    expect(await client.get('byo')).toBe('value');
+    await client.close();
+  });
+
+  it('fails operations after close instead of reconnecting', async () => {
+    const store = new RedisStore({ url: redis.url });
+    await store.set('closed', 'value', 1000);
+    await store.close();
+    await expect(store.get('closed')).rejects.toMatchObject({ name: 'CacheStoreError' });
+  });
+});
