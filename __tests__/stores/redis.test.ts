@@ -69,3 +69,51 @@ describe('RedisStore', () => {
     await expect(store.get('closed')).rejects.toMatchObject({ name: 'CacheStoreError' });
   });
 });
+
+describe('RedisStore lock capabilities', () => {
+  it('takes a lock with SET NX PX and releases it with one script, sent whole only when Redis lacks it', async () => {
+    const store = new RedisStore({ url: redis.url });
+    await redis.admin.scriptFlush();
+    await redis.admin.configResetStat();
+    expect(await store.setIfAbsent('lock-cmds', 'token', 5000)).toBe(true);
+    expect(await store.deleteIfEquals('lock-cmds', 'token')).toBe(true); // NOSCRIPT → EVAL
+    expect(await store.setIfAbsent('lock-cmds', 'token', 5000)).toBe(true);
+    expect(await store.deleteIfEquals('lock-cmds', 'token')).toBe(true); // EVALSHA
+    const stats = await redis.admin.info('commandstats');
+    const calls = (name: string): number => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    expect(calls('set')).toBe(2);
+    expect(calls('eval')).toBe(1);
+    expect(calls('evalsha')).toBeGreaterThanOrEqual(1);
+    await store.close();
+  });
+
+  it('compares binary payloads byte for byte', async () => {
+    const store = new RedisStore({ url: redis.url, binary: true });
+    const token = Buffer.from([0, 255, 124, 1]);
+    expect(await store.setIfAbsent('lock-bin', token, 5000)).toBe(true);
+    expect(await store.deleteIfEquals('lock-bin', Buffer.from([0, 255, 124, 2]))).toBe(false);
+    expect(await store.deleteIfEquals('lock-bin', token)).toBe(true);
+    expect(await redis.admin.exists('lock-bin')).toBe(0);
+    await store.close();
+  });
+
+  it('bounds both by the operation timeout when Redis stops answering', async () => {
+    const store = new RedisStore({ url: redis.url, opTimeoutMs: 100 });
+    expect(await store.setIfAbsent('lock-frozen', 'token', 60_000)).toBe(true);
+    redis.freeze();
+    try {
+      await expect(store.setIfAbsent('lock-frozen-2', 'token', 60_000)).rejects.toMatchObject({ name: 'CacheTimeoutError' });
+      await expect(store.deleteIfEquals('lock-frozen', 'token')).rejects.toMatchObject({ name: 'CacheTimeoutError' });
+    } finally {
+      redis.thaw();
+    }
+    await store.close();
+  });
+
+  it('fails both after close', async () => {
+    const store = new RedisStore({ url: redis.url });
+    await store.close();
+    await expect(store.setIfAbsent('lock-closed', 'token', 1000)).rejects.toMatchObject({ name: 'CacheStoreError' });
+    await expect(store.deleteIfEquals('lock-closed', 'token')).rejects.toMatchObject({ name: 'CacheStoreError' });
+  });
+});

@@ -192,5 +192,83 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         }
       });
     });
+
+    describe('setIfAbsent (the miss lock takes its lock with it)', () => {
+      it('is provided', () => {
+        expect(typeof store.setIfAbsent).toBe('function');
+      });
+
+      it('stores into an absent key with the given ttl, and says so', async () => {
+        expect(await store.setIfAbsent!('contract:nx', 'token-a', MINUTE)).toBe(true);
+        expect(await store.get('contract:nx')).toBe('token-a');
+        expectLiveTtl(await ttlOf('contract:nx'), MINUTE);
+      });
+
+      it('leaves a key that holds a value alone, value and ttl', async () => {
+        await store.set('contract:nx-held', 'first', 10 * MINUTE);
+        expect(await store.setIfAbsent!('contract:nx-held', 'second', MINUTE)).toBe(false);
+        expect(await store.get('contract:nx-held')).toBe('first');
+        expectLiveTtl(await ttlOf('contract:nx-held'), 10 * MINUTE);
+        expect(await store.setIfAbsent!('contract:nx-held', 'third', MINUTE)).toBe(false);
+      });
+
+      it('lets exactly one of many concurrent attempts win', async () => {
+        const attempts = await Promise.all(Array.from({ length: 20 }, (_, i) => store.setIfAbsent!('contract:nx-race', `token-${i}`, MINUTE)));
+        expect(attempts.filter(Boolean)).toHaveLength(1);
+        expect(await store.get('contract:nx-race')).toBe(`token-${attempts.indexOf(true)}`);
+      });
+
+      it('stores again once the earlier value has expired', async () => {
+        expect(await store.setIfAbsent!('contract:nx-expire', 'old', MINUTE)).toBe(true);
+        if (current!.advance) {
+          await current!.advance(MINUTE + 1);
+          expect(await store.setIfAbsent!('contract:nx-expire', 'new', MINUTE)).toBe(true);
+          expect(await store.get('contract:nx-expire')).toBe('new');
+        }
+      });
+
+      it('stores again after the key was deleted', async () => {
+        expect(await store.setIfAbsent!('contract:nx-del', 'a', MINUTE)).toBe(true);
+        await store.delete('contract:nx-del');
+        expect(await store.setIfAbsent!('contract:nx-del', 'b', MINUTE)).toBe(true);
+        expect(await store.get('contract:nx-del')).toBe('b');
+      });
+    });
+
+    describe('deleteIfEquals (the miss lock releases its lock with it)', () => {
+      it('is provided', () => {
+        expect(typeof store.deleteIfEquals).toBe('function');
+      });
+
+      it('deletes the key while it holds exactly the given value', async () => {
+        await store.setIfAbsent!('contract:cad', 'token-a', MINUTE);
+        expect(await store.deleteIfEquals!('contract:cad', 'token-a')).toBe(true);
+        expect(await store.get('contract:cad')).toBeUndefined();
+        expect(await ttlOf('contract:cad')).toBeUndefined();
+      });
+
+      it('leaves a key holding another value alone', async () => {
+        await store.set('contract:cad-other', 'token-b', MINUTE);
+        expect(await store.deleteIfEquals!('contract:cad-other', 'token-a')).toBe(false);
+        expect(await store.deleteIfEquals!('contract:cad-other', 'token-b-and-more')).toBe(false);
+        expect(await store.deleteIfEquals!('contract:cad-other', 'token')).toBe(false);
+        expect(await store.get('contract:cad-other')).toBe('token-b');
+        expectLiveTtl(await ttlOf('contract:cad-other'), MINUTE);
+      });
+
+      it('reports false for an absent key', async () => {
+        expect(await store.deleteIfEquals!('contract:cad-absent', 'token-a')).toBe(false);
+      });
+
+      it('never deletes a lock taken by someone else after the first one expired', async () => {
+        await store.setIfAbsent!('contract:cad-lost', 'first-holder', MINUTE);
+        if (current!.advance) await current!.advance(MINUTE + 1);
+        else await store.delete('contract:cad-lost'); // what expiry does, without sleeping
+        expect(await store.setIfAbsent!('contract:cad-lost', 'second-holder', MINUTE)).toBe(true);
+        expect(await store.deleteIfEquals!('contract:cad-lost', 'first-holder')).toBe(false);
+        expect(await store.get('contract:cad-lost')).toBe('second-holder');
+        expect(await store.deleteIfEquals!('contract:cad-lost', 'second-holder')).toBe(true);
+      });
+    });
   });
 }

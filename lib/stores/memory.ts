@@ -44,6 +44,20 @@ export class MemoryStore implements Store<string | Uint8Array> {
     this.#lru.set(key, value, { ttl: toLruTtl(ttlMs) });
   }
 
+  setIfAbsent(key: string, value: string | Uint8Array, ttlMs: number): boolean {
+    if (this.#lru.has(key)) return false;
+    this.#lru.set(key, value, { ttl: toLruTtl(ttlMs) });
+    return true;
+  }
+
+  deleteIfEquals(key: string, value: string | Uint8Array): boolean {
+    // peek: a compare must not count as a use (it would keep a lock from being evicted first).
+    const held = this.#lru.peek(key);
+    if (held === undefined || !samePayload(held, value)) return false;
+    this.#lru.delete(key);
+    return true;
+  }
+
   delete(key: string): boolean {
     // lru-cache's delete reports true for an expired entry it still held: check liveness first.
     const live = this.#lru.has(key);
@@ -78,4 +92,9 @@ const CLOCK_OFFSET = 1_000_000;
 // lru-cache: ttl 0 means "no expiry"; the engine never stores 0, and passes undefined/Infinity for none.
 function toLruTtl(ttlMs: number | undefined): number {
   return ttlMs === undefined || ttlMs === Infinity ? 0 : Math.max(1, Math.ceil(ttlMs));
+}
+
+function samePayload(a: string | Uint8Array, b: string | Uint8Array): boolean {
+  if (typeof a === 'string' || typeof b === 'string') return a === b;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createClient, RESP_TYPES } from 'redis';
 import { CacheStoreError, CacheTimeoutError } from '../errors.js';
 import { Deadlines } from './deadlines.js';
@@ -15,10 +16,14 @@ export interface RedisClientLike {
   get(key: string): Promise<unknown>;
   /** node-redis `GETEX`. */
   getEx(key: string, options: { type: 'PX'; value: number } | { type: 'PERSIST' }): Promise<unknown>;
-  /** node-redis `SET`. */
-  set(key: string, value: string | Buffer, options?: { expiration?: { type: 'PX'; value: number } }): Promise<unknown>;
+  /** node-redis `SET` (`condition: 'NX'` for the miss lock). */
+  set(key: string, value: string | Buffer, options?: { condition?: 'NX'; expiration?: { type: 'PX'; value: number } }): Promise<unknown>;
   /** node-redis `DEL`. */
   del(key: string): Promise<number>;
+  /** node-redis `EVALSHA` (the lock's compare-and-delete script, once Redis has it cached). */
+  evalSha(sha1: string, options: { keys: string[]; arguments: Array<string | Buffer> }): Promise<unknown>;
+  /** node-redis `EVAL` (the same script, sent whole when Redis answers `NOSCRIPT`). */
+  eval(script: string, options: { keys: string[]; arguments: Array<string | Buffer> }): Promise<unknown>;
   /** node-redis event subscription (`error`, `ready`). */
   on(event: 'error' | 'ready', listener: (error: Error) => void): unknown;
 }
@@ -144,6 +149,29 @@ export class RedisStore implements Store<string | Buffer> {
     return this.#deadlines.watch(this.#commands.del(key), isRemoved, failedDelete);
   }
 
+  /** `SET key value NX PX ttlMs`: `true` when this call stored the value. */
+  setIfAbsent(key: string, value: string | Buffer, ttlMs: number): Promise<boolean> {
+    const blocked = this.#unavailable();
+    if (blocked) return blocked.then(() => this.setIfAbsent(key, value, ttlMs));
+    const options = { condition: 'NX' as const, expiration: { type: 'PX' as const, value: Math.max(1, Math.ceil(ttlMs)) } };
+    return this.#deadlines.watch(this.#commands.set(key, value, options), isStored, failedWrite);
+  }
+
+  /**
+   * Compare-and-delete in one Lua script: `EVALSHA`, and `EVAL` with the whole script when Redis
+   * does not have it cached yet (`NOSCRIPT`: first use, or after `SCRIPT FLUSH` or a restart).
+   */
+  deleteIfEquals(key: string, value: string | Buffer): Promise<boolean> {
+    const blocked = this.#unavailable();
+    if (blocked) return blocked.then(() => this.deleteIfEquals(key, value));
+    const options = { keys: [key], arguments: [value] };
+    const commands = this.#commands;
+    const reply = commands
+      .evalSha(COMPARE_AND_DELETE_SHA1, options)
+      .catch((error: unknown) => (isNoScript(error) ? commands.eval(COMPARE_AND_DELETE, options) : Promise.reject(error)));
+    return this.#deadlines.watch(reply, isScriptRemoved, failedDelete);
+  }
+
   /** Close the connection if this store opened it; a client you passed in stays open. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -238,5 +266,15 @@ const failedRead = storeError('read');
 const failedWrite = storeError('write');
 const failedDelete = storeError('delete');
 const isRemoved = (count: number): boolean => count > 0;
+const isScriptRemoved = (count: unknown): boolean => typeof count === 'number' && count > 0;
+const isStored = (reply: unknown): boolean => reply !== null && reply !== undefined;
+
+/** Delete KEYS[1] only while it holds ARGV[1]; replies 1 when deleted, else 0. */
+const COMPARE_AND_DELETE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+const COMPARE_AND_DELETE_SHA1 = createHash('sha1').update(COMPARE_AND_DELETE).digest('hex');
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
 
 function noop(): void {}

@@ -4,9 +4,10 @@
  *
  * @remarks
  * Three methods are required; the rest are optional capabilities that the engine detects and falls
- * back from (for example `getAndExpire` → `get`, then no extension). Later capabilities (batch reads,
- * set-if-absent for locks, delete-many for tags) arrive as further optional methods, so a store
- * written against this interface keeps working.
+ * back from (for example `getAndExpire` → `get`, then no extension; no `setIfAbsent` and
+ * `deleteIfEquals` → no cross-process lock, the in-process single-flight only). Later capabilities
+ * (batch reads, delete-many for tags) arrive as further optional methods, so a store written against
+ * this interface keeps working.
  * @module
  */
 
@@ -41,6 +42,23 @@ export interface Store<P = string | Uint8Array> {
    * expiry (Redis `GETEX … PERSIST`). Optional: without it the engine reads with `get` and does not extend.
    */
   getAndExpire?(key: string, ttlMs: number): MaybePromise<P | undefined>;
+
+  /**
+   * Store `value` under `key` only when `key` holds nothing (Redis `SET … NX PX`). Resolves `true`
+   * when this call stored it, `false` when the key already held a value (which is left as it was).
+   * The cross-process miss lock takes its lock with this.
+   * @param ttlMs - a positive integer number of milliseconds: what is stored this way always expires.
+   *   Optional: a store without it (or without `deleteIfEquals`) gets no cross-process lock.
+   */
+  setIfAbsent?(key: string, value: P, ttlMs: number): MaybePromise<boolean>;
+
+  /**
+   * Remove `key` only while it holds exactly `value` (compare-and-delete, atomic: a Lua script on
+   * Redis). Resolves `true` when it removed the entry, `false` when the key was absent or held
+   * something else (then it is left alone). The miss lock releases its lock with this, so a holder
+   * whose lock expired never deletes the lock another process took since.
+   */
+  deleteIfEquals?(key: string, value: P): MaybePromise<boolean>;
 
   /** Release what the store opened. A store never closes a client it was given. */
   close?(): Promise<void>;
