@@ -93,6 +93,18 @@ export class CacheTimeoutError extends CacheStoreError {
 }
 
 /**
+ * A store operation was not attempted because the store's circuit breaker is open (the store failed
+ * repeatedly and is being given a cool-down). Like every {@link CacheStoreError} it is handled inside
+ * cachette: the origin answers, and the call counts it in `stats.skipped`, not `stats.errors`, and does
+ * not log it. Only `invalidate()` rejects with it.
+ */
+export class CacheUnavailableError extends CacheStoreError {
+  /** Always `'CacheUnavailableError'`: stable across realms (what {@link isCacheError} checks). */
+  override name = 'CacheUnavailableError';
+  override readonly code = 'CACHE_ERR_UNAVAILABLE';
+}
+
+/**
  * A value could not be serialized, or stored bytes could not be decoded. Handled inside cachette:
  * an undecodable entry is a miss and gets overwritten; an unserializable result is returned but not stored.
  */
@@ -108,6 +120,7 @@ const ownNames = new Set([
   'CacheKeyError',
   'CacheStoreError',
   'CacheTimeoutError',
+  'CacheUnavailableError',
   'CacheSerializationError',
 ]);
 

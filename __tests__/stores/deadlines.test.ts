@@ -125,4 +125,24 @@ describe('Deadlines', () => {
     expect(outcomes.every((o, i) => o.state === 'resolved' && o.value === i)).toBe(true);
     expect(deadlines.pending).toBe(0);
   });
+
+  it('reports every outcome once: answers, mapped failures and timeouts, but not late replies', async () => {
+    const seen: string[] = [];
+    const deadlines = new Deadlines(100, () => new Expired('slow'), {
+      succeeded: () => seen.push('ok'),
+      failed: (error) => seen.push(`failed ${(error as Error).message}`),
+    });
+    const answered = deferred<number>();
+    const refused = deferred<number>();
+    const stuck = deferred<number>();
+    track(deadlines.watch(answered.promise));
+    track(deadlines.watch(refused.promise, undefined, (e) => new Error(`mapped ${(e as Error).message}`)));
+    track(deadlines.watch(stuck.promise));
+    answered.resolve(1);
+    refused.reject(new Error('refused'));
+    await jest.advanceTimersByTimeAsync(125);
+    stuck.resolve(3); // too late: already reported as a timeout
+    await jest.advanceTimersByTimeAsync(0);
+    expect(seen).toEqual(['ok', 'failed mapped refused', 'failed slow']);
+  });
 });

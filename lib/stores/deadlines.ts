@@ -12,6 +12,14 @@
  * @module
  */
 
+/** Told how each watched operation ended (a circuit breaker counts failures this way). */
+export interface Outcomes {
+  /** The operation answered in time. */
+  succeeded(): void;
+  /** The operation failed (with the error after `mapError`) or timed out (with the timeout error). */
+  failed(error: unknown): void;
+}
+
 interface Pending {
   readonly tick: number;
   readonly reject: (error: Error) => void;
@@ -30,6 +38,8 @@ export class Deadlines {
   constructor(
     readonly timeoutMs: number,
     private readonly makeError: () => Error,
+    /** Told of every outcome; a late answer after a timeout is not reported again. */
+    private readonly outcomes?: Outcomes,
   ) {
     this.#period = Math.max(1, Math.floor(timeoutMs / 4));
     this.#ticksToExpire = Math.ceil(timeoutMs / this.#period);
@@ -48,6 +58,7 @@ export class Deadlines {
         (value) => {
           if (pending.done) return; // timed out already: the late reply is ignored
           pending.done = true;
+          this.outcomes?.succeeded();
           try {
             resolve(map === undefined ? (value as unknown as R) : map(value));
           } catch (error) {
@@ -58,7 +69,9 @@ export class Deadlines {
         (error: unknown) => {
           if (pending.done) return;
           pending.done = true;
-          reject(mapError === undefined ? error : mapError(error));
+          const failure = mapError === undefined ? error : mapError(error);
+          this.outcomes?.failed(failure);
+          reject(failure);
           this.#drain();
         },
       );
@@ -92,7 +105,9 @@ export class Deadlines {
       if (!pending.done) {
         if (this.#tick - pending.tick <= this.#ticksToExpire) break;
         pending.done = true;
-        pending.reject(this.makeError());
+        const timeout = this.makeError();
+        this.outcomes?.failed(timeout);
+        pending.reject(timeout);
       }
       this.#head++;
     }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createClient, RESP_TYPES } from 'redis';
+import { createClient, ErrorReply, RESP_TYPES } from 'redis';
 import { CacheStoreError, CacheTimeoutError } from '../errors.js';
+import { CircuitBreaker, type BreakerOptions, type StoreHealth } from './breaker.js';
 import { Deadlines } from './deadlines.js';
 import type { Store } from './store.js';
 
@@ -64,6 +65,14 @@ export type RedisStoreOptions = RedisConnection & {
   binary?: boolean;
   /** Called with connection-level errors (the client's `error` events). */
   onConnectionError?: (error: Error) => void;
+  /**
+   * The circuit breaker: after `threshold` consecutive outages (lost connection, timeout) operations
+   * fail at once with {@link CacheUnavailableError} for `cooldownMs`, then one probe decides. Replies
+   * refusing a command (`OOM`, `READONLY`, `WRONGTYPE` …) show Redis is up and never open it; `LOADING`,
+   * `BUSY` and `MASTERDOWN` count as outages. `false` never opens it (failures are still counted).
+   * @defaultValue `{ threshold: 5, cooldownMs: 2000 }`
+   */
+  breaker?: Omit<BreakerOptions, 'isOutage'> | false;
 };
 
 /** Default of the `opTimeoutMs` option, in milliseconds. */
@@ -77,6 +86,10 @@ export const DEFAULT_OP_TIMEOUT_MS = 500;
  *   waiting for Redis. The very first operation waits for the first connection, bounded by the
  *   operation timeout.
  * - Bounds every operation by `opTimeoutMs` with one shared coarse timer, not a timer per operation.
+ * - Skips Redis while its circuit breaker is open (see {@link RedisStoreOptions.breaker}); {@link RedisStore.health}
+ *   reports the breaker's state.
+ * - On a read-only replica, a `GETEX` refused with `READONLY` makes later `getAndExpire` calls plain
+ *   `GET`s (hits are served, the TTL is not extended) until a write succeeds again.
  * - Never closes a client it was given.
  */
 export class RedisStore implements Store<string | Buffer> {
@@ -86,15 +99,32 @@ export class RedisStore implements Store<string | Buffer> {
   readonly #commands: RedisClientLike;
   readonly #owned: boolean;
   readonly #deadlines: Deadlines;
+  readonly #breaker: CircuitBreaker;
   #firstConnection: Promise<void> | undefined;
+  /** The first connection attempt is over: from now on, operations never wait for a connection. */
+  #firstWaitOver = false;
   #everReady = false;
   #closed = false;
+  /** The server refused `GETEX` with `READONLY` (a replica): read with `GET` until a write succeeds. */
+  #extendRefused = false;
+  readonly #failedExtend = (error: unknown): CacheStoreError => {
+    const failure = failedRead(error);
+    if (isReadOnlyReply(failure.cause)) this.#extendRefused = true;
+    return failure;
+  };
+  readonly #written = (): void => {
+    if (this.#extendRefused) this.#extendRefused = false;
+  };
 
   constructor(options: RedisStoreOptions) {
     const timeoutMs = options.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS;
+    const breaker = options.breaker === false ? { threshold: Infinity } : options.breaker;
+    this.#breaker = new CircuitBreaker('redis', { ...breaker, isOutage: (error) => !isRefusal(error) });
+    // Every watched operation reports its outcome to the breaker, from handlers Deadlines has anyway.
     this.#deadlines = new Deadlines(
       timeoutMs,
       () => new CacheTimeoutError(`cachette: redis operation timed out after ${timeoutMs} ms`, 'redis'),
+      this.#breaker,
     );
     if ('client' in options) {
       this.#client = options.client;
@@ -123,6 +153,11 @@ export class RedisStore implements Store<string | Buffer> {
     return this.#deadlines.pending;
   }
 
+  /** The circuit breaker's state (what `cache.health()` returns). */
+  health(): StoreHealth {
+    return this.#breaker.health();
+  }
+
   get(key: string): Promise<string | Buffer | undefined> {
     const blocked = this.#unavailable();
     if (blocked) return blocked.then(() => this.get(key));
@@ -132,15 +167,16 @@ export class RedisStore implements Store<string | Buffer> {
   getAndExpire(key: string, ttlMs: number): Promise<string | Buffer | undefined> {
     const blocked = this.#unavailable();
     if (blocked) return blocked.then(() => this.getAndExpire(key, ttlMs));
+    if (this.#extendRefused) return this.#deadlines.watch(this.#commands.get(key), toPayload, failedRead);
     const expiry = ttlMs === Infinity ? ({ type: 'PERSIST' } as const) : ({ type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) } as const);
-    return this.#deadlines.watch(this.#commands.getEx(key, expiry), toPayload, failedRead);
+    return this.#deadlines.watch(this.#commands.getEx(key, expiry), toPayload, this.#failedExtend);
   }
 
   set(key: string, value: string | Buffer, ttlMs: number | undefined): Promise<void> {
     const blocked = this.#unavailable();
     if (blocked) return blocked.then(() => this.set(key, value, ttlMs));
     const options = ttlMs === undefined || ttlMs === Infinity ? undefined : { expiration: { type: 'PX' as const, value: Math.max(1, Math.ceil(ttlMs)) } };
-    return this.#deadlines.watch(this.#commands.set(key, value, options), noop, failedWrite);
+    return this.#deadlines.watch(this.#commands.set(key, value, options), this.#written, failedWrite);
   }
 
   delete(key: string): Promise<boolean> {
@@ -186,13 +222,19 @@ export class RedisStore implements Store<string | Buffer> {
 
   /**
    * `undefined` when commands can be sent now. Otherwise a promise: resolved when the first
-   * connection is up (only before it ever was), rejected at once when Redis is known to be down.
+   * connection is up (only before it ever was), rejected at once when Redis is known to be down or
+   * the circuit breaker skips it. The fast path reads two fields.
    */
   #unavailable(): Promise<void> | undefined {
-    if (this.#client.isReady) return undefined;
+    if (this.#client.isReady && this.#breaker.closed) return undefined;
     if (this.#closed) return Promise.reject(new CacheStoreError('cachette: the redis store is closed', 'redis'));
-    if (this.#everReady) {
-      return Promise.reject(new CacheStoreError('cachette: redis is not connected (reconnecting in the background)', 'redis'));
+    const skipped = this.#breaker.admit();
+    if (skipped !== undefined) return Promise.reject(skipped);
+    if (this.#client.isReady) return undefined; // the breaker's probe
+    if (this.#everReady || this.#firstWaitOver) {
+      const offline = new CacheStoreError('cachette: redis is not connected (reconnecting in the background)', 'redis');
+      this.#breaker.failed(offline);
+      return Promise.reject(offline);
     }
     this.#firstConnection ??= this.#connectOnce();
     return this.#firstConnection;
@@ -210,8 +252,7 @@ export class RedisStore implements Store<string | Buffer> {
     const bounded = this.#deadlines.watch(ready);
     // Later operations fail fast instead of waiting again: the first wait is the only one.
     bounded.catch(noop).finally(() => {
-      this.#firstConnection = Promise.reject(new CacheStoreError('cachette: redis is not connected (reconnecting in the background)', 'redis'));
-      this.#firstConnection.catch(noop);
+      this.#firstWaitOver = true;
       if (this.#client.isReady) this.#everReady = true;
     });
     return bounded;
@@ -275,6 +316,25 @@ const COMPARE_AND_DELETE_SHA1 = createHash('sha1').update(COMPARE_AND_DELETE).di
 
 function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+/** Reply classes of node-redis, by name too: a client you pass in may come from another copy of it. */
+const REPLY_CLASSES = new Set(['ErrorReply', 'SimpleError', 'BlobError']);
+
+/**
+ * A reply refusing the command (`OOM`, `READONLY`, `WRONGTYPE`, `NOPERM` …): Redis is up and
+ * answering, so the breaker must not open. `LOADING`, `BUSY` and `MASTERDOWN` say the server can serve
+ * nothing right now: those count as outages.
+ */
+function isRefusal(error: unknown): boolean {
+  const reply = error instanceof CacheStoreError ? error.cause : error;
+  if (!(reply instanceof Error)) return false;
+  if (!(reply instanceof ErrorReply) && !REPLY_CLASSES.has(reply.constructor.name)) return false;
+  return !/^(LOADING|BUSY|MASTERDOWN)\b/.test(reply.message);
+}
+
+function isReadOnlyReply(error: unknown): boolean {
+  return isRefusal(error) && (error as Error).message.startsWith('READONLY');
 }
 
 function noop(): void {}

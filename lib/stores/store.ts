@@ -11,6 +11,8 @@
  * @module
  */
 
+import type { StoreHealth } from './breaker.js';
+
 /** A value, or a promise of it: lets an in-process store answer synchronously. */
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -59,6 +61,12 @@ export interface Store<P = string | Uint8Array> {
    * whose lock expired never deletes the lock another process took since.
    */
   deleteIfEquals?(key: string, value: P): MaybePromise<boolean>;
+
+  /**
+   * The state of the store's circuit breaker, for `cache.health()`. Optional: a store without it is
+   * reported as always `'closed'`.
+   */
+  health?(): StoreHealth;
 
   /** Release what the store opened. A store never closes a client it was given. */
   close?(): Promise<void>;

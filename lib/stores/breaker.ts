@@ -1,0 +1,189 @@
+/**
+ * A circuit breaker for one store: after `threshold` consecutive failures it opens, and operations
+ * skip the store (they fail at once with {@link CacheUnavailableError}, so calls go straight to the
+ * origin) for a cool-down; then one operation is let through as a probe (half-open). The probe's
+ * success closes the breaker, its failure opens it again for another cool-down.
+ *
+ * Only outages count as failures (the store's `isOutage` decides: for Redis, lost connections and
+ * timeouts). A store that answers with a refusal (Redis `OOM`, `READONLY`) is up: that answer resets
+ * the count like a success.
+ *
+ * Why a state machine and not a wrapping store: a wrapper would have to chain a `then` onto every
+ * operation to see its outcome, one promise more per hit. The store owning the breaker reports
+ * outcomes from handlers it already has, and its hot path reads one field, {@link CircuitBreaker.closed}.
+ * @module
+ */
+import { systemClock, type Clock } from '../clock.js';
+import { CacheUnavailableError } from '../errors.js';
+
+/**
+ * - `'closed'`: operations go to the store; failures are counted.
+ * - `'open'`: operations skip the store until the cool-down has passed.
+ * - `'half-open'`: the cool-down has passed and one probe operation went to the store; the others
+ *   still skip it until the probe answers.
+ */
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/** What `cache.health()` reports about a cache's store and its circuit breaker. */
+export interface StoreHealth {
+  /** The store's short name, e.g. `'redis'`. */
+  readonly store: string;
+  /**
+   * The breaker's state. Always `'closed'` for a store without a breaker (memory, your own stores
+   * unless they report one) and with `breaker: false`. An open breaker reports `'open'` until the
+   * first operation after the cool-down, which becomes the probe.
+   */
+  readonly state: BreakerState;
+  /** Store failures (connection errors, timeouts) in a row since the last operation that succeeded. */
+  readonly consecutiveFailures: number;
+  /** When the breaker last opened, in the cache's clock (ms since the epoch); present while not closed. */
+  readonly openedAt?: number;
+  /** How many times the breaker has opened (a failed probe opening it again included). */
+  readonly opens: number;
+}
+
+/** Options of {@link CircuitBreaker}. */
+export interface BreakerOptions {
+  /**
+   * Consecutive failures that open the breaker; a positive integer. `Infinity` never opens it
+   * (failures are still counted in {@link StoreHealth.consecutiveFailures}).
+   * @defaultValue 5 ({@link DEFAULT_BREAKER_THRESHOLD})
+   */
+  threshold?: number;
+  /**
+   * How long an open breaker skips the store before letting one probe through, in milliseconds.
+   * @defaultValue 2000 ({@link DEFAULT_BREAKER_COOLDOWN_MS})
+   */
+  cooldownMs?: number;
+  /** Time source for the cool-down. @defaultValue `Date.now` */
+  clock?: Clock;
+  /** Which errors are outages (count as failures); any other error shows the store answered. @defaultValue every error */
+  isOutage?: (error: unknown) => boolean;
+  /** Called each time the breaker opens, with the failure that opened it (what it throws is ignored). */
+  onOpen?: (health: StoreHealth, error: unknown) => void;
+}
+
+/**
+ * Default `threshold`: 5 consecutive failures. One lost packet or one slow command does not open
+ * it, and a success in between starts the count again; a Redis that is down fails five operations
+ * in well under a millisecond, and a hung one within one operation timeout when calls are concurrent.
+ */
+export const DEFAULT_BREAKER_THRESHOLD = 5;
+
+/**
+ * Default cool-down: 2000 ms, the longest wait of the Redis store's reconnection backoff, so a probe
+ * finds a reconnected client when Redis is back. Hits resume at most about 2 s after Redis does;
+ * a hung Redis costs one probe's operation timeout per 2 s instead of one per call.
+ */
+export const DEFAULT_BREAKER_COOLDOWN_MS = 2_000;
+
+/**
+ * The breaker's state machine. It does no I/O: the store calls {@link CircuitBreaker.admit} before an
+ * operation when {@link CircuitBreaker.closed} is false, and reports each outcome with
+ * {@link CircuitBreaker.succeeded} or {@link CircuitBreaker.failed}.
+ */
+export class CircuitBreaker {
+  /**
+   * `true` while the breaker is closed: the one field an operation reads on the fast path. Changed
+   * only by the breaker (a plain field rather than a getter, so the check is a single load).
+   */
+  closed = true;
+  #state: BreakerState = 'closed';
+  #failures = 0;
+  #opens = 0;
+  #openedAt = 0;
+  /** When the probe of the current half-open state was let through. */
+  #probeAt = 0;
+  /** Made once per opening and given to every operation skipped meanwhile. */
+  #skipped: CacheUnavailableError | undefined;
+  readonly #threshold: number;
+  readonly #cooldownMs: number;
+  readonly #clock: Clock;
+  readonly #isOutage: (error: unknown) => boolean;
+  readonly #onOpen: ((health: StoreHealth, error: unknown) => void) | undefined;
+
+  constructor(
+    /** The store's short name, for errors and {@link StoreHealth.store}. */
+    readonly store: string,
+    options: BreakerOptions = {},
+  ) {
+    this.#threshold = options.threshold ?? DEFAULT_BREAKER_THRESHOLD;
+    this.#cooldownMs = options.cooldownMs ?? DEFAULT_BREAKER_COOLDOWN_MS;
+    this.#clock = options.clock ?? systemClock;
+    this.#isOutage = options.isOutage ?? (() => true);
+    this.#onOpen = options.onOpen;
+  }
+
+  /** The current state. */
+  get state(): BreakerState {
+    return this.#state;
+  }
+
+  /**
+   * Ask to send an operation while the breaker is not closed: `undefined` lets it through as the
+   * probe (the cool-down has passed), otherwise the {@link CacheUnavailableError} to fail it with.
+   *
+   * @remarks
+   * A probe whose outcome is never reported (an operation the store does not report) would leave the
+   * breaker half-open for good, so after another cool-down without an answer a new probe is let through.
+   */
+  admit(): CacheUnavailableError | undefined {
+    if (this.closed) return undefined;
+    const since = this.#state === 'open' ? this.#openedAt : this.#probeAt;
+    const now = this.#clock.now();
+    if (now - since < this.#cooldownMs) return this.#skipped;
+    this.#state = 'half-open';
+    this.#probeAt = now;
+    return undefined;
+  }
+
+  /** An operation succeeded (or the store answered it with a refusal): the store is up. */
+  succeeded(): void {
+    if (this.closed) {
+      if (this.#failures !== 0) this.#failures = 0;
+      return;
+    }
+    // While open, only operations sent before it opened can answer: the probe decides, not they.
+    if (this.#state === 'half-open') this.#close();
+  }
+
+  /** An operation failed with `error`; only outages count (see {@link BreakerOptions.isOutage}). */
+  failed(error: unknown): void {
+    if (!this.#isOutage(error)) {
+      this.succeeded();
+      return;
+    }
+    this.#failures++;
+    if (this.closed ? this.#failures >= this.#threshold : this.#state === 'half-open') this.#open(error);
+  }
+
+  /** A snapshot of the state, for `cache.health()`. */
+  health(): StoreHealth {
+    const health = { store: this.store, state: this.#state, consecutiveFailures: this.#failures, opens: this.#opens };
+    return this.closed ? health : { ...health, openedAt: this.#openedAt };
+  }
+
+  #open(error: unknown): void {
+    this.closed = false;
+    this.#state = 'open';
+    this.#openedAt = this.#clock.now();
+    this.#opens++;
+    this.#skipped = new CacheUnavailableError(
+      `cachette: ${this.store} skipped: its circuit breaker opened after ${this.#failures} consecutive failures (cool-down ${this.#cooldownMs} ms)`,
+      this.store,
+      { cause: error },
+    );
+    try {
+      this.#onOpen?.(this.health(), error);
+    } catch {
+      // a throwing listener must not turn an outcome report into a failed operation
+    }
+  }
+
+  #close(): void {
+    this.closed = true;
+    this.#state = 'closed';
+    this.#failures = 0;
+    this.#skipped = undefined;
+  }
+}
