@@ -7,10 +7,11 @@ import { systemClock, type Clock } from './clock.js';
 import { toMs } from './duration.js';
 import { Flights } from './flight.js';
 import { createQuietLogger, type FailureFields, type Logger } from './log.js';
-import { cacheBrand, cacheConfigSchema, parseOrThrow, type CacheConfig, type StoreConfig } from './options.js';
+import { cacheBrand, cacheConfigSchema, parseOrThrow, type BreakerConfig, type CacheConfig, type StoreConfig } from './options.js';
 import { jsonSerializer } from './serializers/json.js';
 import type { Serializer } from './serializers/serializer.js';
 import { MemoryStore } from './stores/memory.js';
+import { DEFAULT_BREAKER_COOLDOWN_MS, type BreakerOptions, type StoreHealth } from './stores/breaker.js';
 import { RedisStore, type RedisConnection } from './stores/redis.js';
 import type { Store } from './stores/store.js';
 
@@ -43,7 +44,7 @@ export class Cache {
     this.serializer = config.serializer ?? jsonSerializer;
     this.logger = config.logger ?? createQuietLogger();
     this.clock = config.clock ?? systemClock;
-    const { store, owned } = openStore(config.store, this);
+    const { store, owned } = openStore(config.store, this, config.breaker);
     this.store = store;
     this.#ownsStore = owned;
   }
@@ -51,6 +52,20 @@ export class Cache {
   /** Cache writes that have not finished yet (those of `waitForWrite: false` calls included). */
   get pendingWrites(): number {
     return this.#pending.size;
+  }
+
+  /**
+   * The store's circuit breaker, now: whether calls go to the store (`'closed'`), skip it (`'open'`),
+   * or one probe is deciding (`'half-open'`). A store without a breaker (memory, your own store unless
+   * it implements `health()`) is always `'closed'`.
+   *
+   * @example
+   * ```ts
+   * cache.health(); // { store: 'redis', state: 'open', consecutiveFailures: 5, openedAt: 1764000000000, opens: 1 }
+   * ```
+   */
+  health(): StoreHealth {
+    return this.store.health?.() ?? { store: this.store.name, state: 'closed', consecutiveFailures: 0, opens: 0 };
   }
 
   /**
@@ -109,7 +124,7 @@ export function defaultCache(): Cache {
   return processDefault;
 }
 
-function openStore(config: StoreConfig | undefined, cache: Cache): { store: Store; owned: boolean } {
+function openStore(config: StoreConfig | undefined, cache: Cache, breaker: BreakerConfig | boolean | undefined): { store: Store; owned: boolean } {
   if (config === undefined) return { store: new MemoryStore({ clock: cache.clock }), owned: true };
   if (!('type' in config) || (config.type !== 'redis' && config.type !== 'memory')) {
     return { store: config as Store, owned: false };
@@ -121,6 +136,22 @@ function openStore(config: StoreConfig | undefined, cache: Cache): { store: Stor
     opTimeoutMs: opTimeout === undefined ? undefined : toMs(opTimeout),
     binary: cache.serializer.binary === true,
     onConnectionError: (err) => cache.report({ kind: 'connection', store: 'redis', err }, 'cachette: redis connection error'),
+    breaker: breaker === false ? false : breakerOptions(breaker === true ? undefined : breaker, cache),
   });
   return { store, owned: true };
+}
+
+function breakerOptions(config: BreakerConfig | undefined, cache: Cache): BreakerOptions {
+  const cooldownMs = config?.cooldown === undefined ? DEFAULT_BREAKER_COOLDOWN_MS : (toMs(config.cooldown) as number);
+  return {
+    threshold: config?.threshold,
+    cooldownMs,
+    clock: cache.clock,
+    // One line per opening, never per skipped call.
+    onOpen: (health, err) =>
+      cache.report(
+        { kind: 'breaker', store: health.store, err },
+        `cachette: ${health.store} circuit breaker opened after ${health.consecutiveFailures} consecutive failures; calls skip ${health.store} for ${cooldownMs} ms`,
+      ),
+  };
 }

@@ -8,11 +8,13 @@ import { toMs } from './duration.js';
 import { execute, invalidate, type FunctionContext } from './engine.js';
 import { CacheConfigError } from './errors.js';
 import { encodeArgs, joinKey, keyHead } from './keys.js';
+import { resolveLock } from './locks.js';
 import {
   CALL_OPTION_NAMES,
   cachedOptionsSchema,
   parseOrThrow,
   resolveCallOptions,
+  resolveTimeout,
   type AnyFunction,
   type CachedOptions,
   type CallOptions,
@@ -116,6 +118,11 @@ export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOpti
     updateTtlOnHit: opts.updateTtlOnHit ?? true,
     waitForWrite: opts.waitForWrite ?? true,
     stats: createStats(),
+    swrMs: opts.staleWhileRevalidate === undefined ? 0 : (toMs(opts.staleWhileRevalidate) ?? 0),
+    staleIfErrorMs: opts.staleIfError === undefined ? 0 : (toMs(opts.staleIfError) ?? 0),
+    refreshBeta: opts.refreshAhead === undefined || opts.refreshAhead === false ? undefined : opts.refreshAhead === true ? 1 : (opts.refreshAhead.beta ?? 1),
+    ...resolveTimeout(opts.timeout),
+    lock: resolveLock(opts.lock),
   };
 
   const keyOf = makeKeyOf(opts, name, cache.namespace);

@@ -14,7 +14,10 @@
 import type { Cache } from './cache.js';
 import type { Duration } from './duration.js';
 import { toMs } from './duration.js';
-import { decodeEntry, encodeEntry } from './entry.js';
+import { decodeEntry, encodeEntry, type Entry } from './entry.js';
+import { CacheOriginTimeoutError, CacheUnavailableError } from './errors.js';
+import { callAs, FlightRun } from './flight.js';
+import { runLocked, type LockedMiss, type LockSettings } from './locks.js';
 import type { FailureKind } from './log.js';
 import type { ResolvedCall } from './options.js';
 import type { CacheStats } from './stats.js';
@@ -33,6 +36,22 @@ export interface FunctionContext {
   readonly updateTtlOnHit: boolean;
   readonly waitForWrite: boolean;
   readonly stats: CacheStats;
+  /** `staleWhileRevalidate` in ms (0: off). */
+  readonly swrMs: number;
+  /** `staleIfError` in ms (0: off). */
+  readonly staleIfErrorMs: number;
+  /** XFetch `beta`, or `undefined` when refresh-ahead is off. */
+  readonly refreshBeta: number | undefined;
+  /** The function's origin timeouts in ms. */
+  readonly softMs: number | undefined;
+  readonly hardMs: number | undefined;
+  /** The cross-process miss lock (`lock` option), or `undefined` without one. */
+  readonly lock?: LockSettings | undefined;
+}
+
+/** Whether entries of this function need the `c2` envelope (stale window, compute time). */
+function usesExtras(ctx: FunctionContext): boolean {
+  return ctx.swrMs > 0 || ctx.staleIfErrorMs > 0 || ctx.refreshBeta !== undefined;
 }
 
 /** Answer one call for `key`; `call` is undefined when no call options were passed (the common case). */
@@ -40,16 +59,18 @@ export function execute(ctx: FunctionContext, key: string, args: unknown[], call
   if (call === undefined) return readThrough(ctx, key, args, undefined);
   if (call.bypass) {
     ctx.stats.bypasses++;
-    // A pure bypass is private to its caller; with cacheWrite: true it is an ordinary run.
-    return call.write ? startRun(ctx, key, args, call) : callOrigin(ctx, args);
+    // A pure bypass is private to its caller (not a flight others join); with cacheWrite: true it
+    // is an ordinary run.
+    const run = call.write ? startRun(ctx, key, args, call) : privateRun(ctx, args);
+    return waitFor(ctx, run, call, undefined);
   }
   if (call.refresh) {
     ctx.stats.refreshes++;
-    return startRun(ctx, key, args, call);
+    return waitFor(ctx, startRun(ctx, key, args, call), call, undefined);
   }
   if (!call.read) {
     ctx.stats.misses++;
-    return startRun(ctx, key, args, call);
+    return waitFor(ctx, startRun(ctx, key, args, call), call, undefined);
   }
   return readThrough(ctx, key, args, call);
 }
@@ -57,7 +78,8 @@ export function execute(ctx: FunctionContext, key: string, args: unknown[], call
 async function readThrough(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined): Promise<unknown> {
   // The read is inlined (not a helper) to keep one async frame on the hit path.
   const store = ctx.store;
-  const extendMs = call?.ttlMs;
+  // With stale windows the physical TTL is ttl + window: an extension keeps the window.
+  const extendMs = call?.ttlMs === undefined ? undefined : call.ttlMs + (usesExtras(ctx) ? Math.max(ctx.swrMs, ctx.staleIfErrorMs) : 0);
   let raw: string | Uint8Array | undefined;
   try {
     raw =
@@ -75,26 +97,160 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
       fail(ctx, 'decode', error, 'cachette: a stored entry could not be decoded; treating it as a miss');
     }
     if (entry !== undefined) {
-      ctx.stats.hits++;
-      return entry.value;
+      // No stale windows and no refresh-ahead (the common case): the store's TTL alone decides.
+      if (entry.ttlMs === undefined || !usesExtras(ctx)) {
+        ctx.stats.hits++;
+        return entry.value;
+      }
+      const fallback = judgeEntry(ctx, key, args, entry);
+      if (fallback === undefined) return entry.value;
+      if (fallback !== null) return missWithFallback(ctx, key, args, call, fallback);
     }
   }
-  ctx.stats.misses++;
-  const inFlight = ctx.cache.flights.get(key);
-  if (inFlight !== undefined) {
-    ctx.stats.coalesced++;
-    return inFlight;
-  }
-  return startRun(ctx, key, args, call);
+  return missWithFallback(ctx, key, args, call, undefined);
 }
 
-/** Run the origin; the promise settles exactly as the origin does (sync throws included). */
-function callOrigin(ctx: FunctionContext, args: unknown[]): Promise<unknown> {
+/**
+ * Decide what a stored entry is worth now (only for functions with stale windows or refresh-ahead):
+ * - fresh → count a hit (maybe start an early refresh) and return `undefined`: serve it;
+ * - within `staleWhileRevalidate` → count it stale, start a background refresh, return `undefined`;
+ * - within `staleIfError` → return it as the fallback for a failing origin;
+ * - older → `null`: a plain miss.
+ */
+function judgeEntry(ctx: FunctionContext, key: string, args: unknown[], entry: Entry): Entry | undefined | null {
+  const ttlMs = entry.ttlMs as number;
+  const now = ctx.cache.clock.now();
+  const age = now - entry.createdAt;
+  if (age < ttlMs) {
+    ctx.stats.hits++;
+    if (ctx.refreshBeta !== undefined && refreshEarly(ctx.refreshBeta, entry.computeMs ?? 0, ttlMs - age)) {
+      if (refreshInBackground(ctx, key, args)) ctx.stats.earlyRefreshes++;
+    }
+    return undefined;
+  }
+  // The window an entry can be judged by is the smaller of the function's and the one it was stored with.
+  const storedWindow = entry.staleMs ?? 0;
+  if (age < ttlMs + Math.min(ctx.swrMs, storedWindow)) {
+    ctx.stats.stale++;
+    refreshInBackground(ctx, key, args);
+    return undefined;
+  }
+  return age < ttlMs + Math.min(ctx.staleIfErrorMs, storedWindow) ? entry : null;
+}
+
+/**
+ * XFetch (Vattani et al.): refresh when `computeMs · beta · −ln(U)` reaches the time left, with U
+ * uniform in (0, 1]. The chance rises as expiry nears and with slower origins.
+ */
+function refreshEarly(beta: number, computeMs: number, remainingMs: number): boolean {
+  if (computeMs <= 0) return false;
+  return computeMs * beta * -Math.log(1 - Math.random()) >= remainingMs;
+}
+
+/** Start a background refresh of `key` unless a run is already in flight. Returns whether one started. */
+function refreshInBackground(ctx: FunctionContext, key: string, args: unknown[]): boolean {
+  if (ctx.cache.flights.get(key) !== undefined) return false;
+  const run = startRun(ctx, key, args, undefined);
+  run.promise.catch((error: unknown) => fail(ctx, 'refresh', error, 'cachette: a background refresh failed; the stale value stays'));
+  return true;
+}
+
+function missWithFallback(
+  ctx: FunctionContext,
+  key: string,
+  args: unknown[],
+  call: ResolvedCall | undefined,
+  fallback: Entry | undefined,
+): Promise<unknown> {
+  ctx.stats.misses++;
+  const running = ctx.cache.flights.runFor(key);
+  if (running !== undefined) {
+    ctx.stats.coalesced++;
+    running.join();
+    return waitFor(ctx, running, call, fallback);
+  }
+  return waitFor(ctx, startRun(ctx, key, args, call), call, fallback);
+}
+
+/**
+ * Wait for `run` on behalf of one caller, applying that caller's soft/hard timeouts, abort signal and
+ * stale fallback. Without any of them (the common case) this is the run's own promise: no timers.
+ */
+function waitFor(ctx: FunctionContext, run: FlightRun, call: ResolvedCall | undefined, fallback: Entry | undefined): Promise<unknown> {
+  const softMs = call?.softMs ?? ctx.softMs;
+  const hardMs = call?.hardMs ?? ctx.hardMs;
+  const signal = call?.signal;
+  const softUsable = softMs !== undefined && fallback !== undefined;
+  if (!softUsable && hardMs === undefined && signal === undefined && fallback === undefined) return run.promise;
+  if (signal?.aborted) {
+    run.leave(signal.reason);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let softTimer: ReturnType<typeof setTimeout> | undefined;
+    let hardTimer: ReturnType<typeof setTimeout> | undefined;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      if (softTimer !== undefined) clearTimeout(softTimer);
+      if (hardTimer !== undefined) clearTimeout(hardTimer);
+      signal?.removeEventListener('abort', onAbort);
+      return true;
+    };
+    const serveStale = (counter: 'stale' | 'staleIfError'): void => {
+      ctx.stats[counter]++;
+      resolve((fallback as Entry).value);
+    };
+    const onAbort = (): void => {
+      if (!settle()) return;
+      run.leave(signal?.reason);
+      reject(signal?.reason);
+    };
+    run.promise.then(
+      (value) => {
+        if (settle()) resolve(value);
+      },
+      (error: unknown) => {
+        if (!settle()) return;
+        if (fallback === undefined) return reject(error);
+        fail(ctx, 'origin', error, 'cachette: the origin failed; serving a stale value (staleIfError)');
+        serveStale('staleIfError');
+      },
+    );
+    if (softUsable) {
+      softTimer = setTimeout(() => {
+        if (settle()) serveStale('stale'); // the run goes on and updates the cache when it answers
+      }, softMs);
+    }
+    if (hardMs !== undefined) {
+      hardTimer = setTimeout(() => {
+        if (!settle()) return;
+        ctx.stats.timeouts++;
+        const error = new CacheOriginTimeoutError(ctx.name, hardMs);
+        run.leave(error);
+        if (fallback !== undefined) serveStale('staleIfError');
+        else reject(error);
+      }, hardMs);
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Run the origin as `run`; the promise settles exactly as the origin does (sync throws included). */
+function callOrigin(ctx: FunctionContext, args: unknown[], run: FlightRun): Promise<unknown> {
   try {
-    return Promise.resolve(ctx.origin(...args));
+    return Promise.resolve(callAs(run, () => ctx.origin(...args)));
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+/** An origin run nobody else joins (a pure bypass). */
+function privateRun(ctx: FunctionContext, args: unknown[]): FlightRun {
+  const run = new FlightRun();
+  run.promise = callOrigin(ctx, args, run);
+  return run;
 }
 
 /**
@@ -102,9 +258,61 @@ function callOrigin(ctx: FunctionContext, args: unknown[]): Promise<unknown> {
  * a newer run for the key started meanwhile (a forced refresh) or the key was invalidated: their
  * value is newer, so this one must not overwrite it.
  */
-function startRun(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined): Promise<unknown> {
-  const run: Promise<unknown> = callOrigin(ctx, args).then((value) => afterOrigin(ctx, key, value, args, call, run));
-  return ctx.cache.flights.start(key, run);
+function startRun(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined): FlightRun {
+  const run = new FlightRun();
+  if (ctx.lock !== undefined && (call === undefined || call.read)) {
+    // Read-through misses and background refreshes share one origin run across processes;
+    // bypasses and forced refreshes (call.read false) never wait for another process.
+    run.promise = runLocked(ctx.lock, lockedMiss(ctx, key, args, call, run));
+  } else {
+    const clock = ctx.cache.clock;
+    const started = usesExtras(ctx) ? clock.now() : 0;
+    run.promise = callOrigin(ctx, args, run).then((value) =>
+      afterOrigin(ctx, key, value, args, call, run.promise, started === 0 ? 0 : clock.now() - started),
+    );
+  }
+  ctx.cache.flights.start(key, run.promise, run);
+  return run;
+}
+
+/** What the miss lock needs for one run: how to read the key as a hit would, and the holder's work. */
+function lockedMiss(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined, run: FlightRun): LockedMiss {
+  return {
+    store: ctx.store,
+    key,
+    stats: ctx.stats,
+    waitForWrite: call?.waitForWrite ?? ctx.waitForWrite,
+    decode: (raw) => freshValue(ctx, raw),
+    compute: async () => {
+      const clock = ctx.cache.clock;
+      const started = usesExtras(ctx) ? clock.now() : 0;
+      const value = await callOrigin(ctx, args, run);
+      const stored = storeResult(ctx, key, value, args, call, run.promise, started === 0 ? 0 : clock.now() - started);
+      return { value, stored: stored ?? NOTHING_STORED };
+    },
+    fail: (error, message) => fail(ctx, 'lock', error, message),
+    lost: () =>
+      ctx.cache.report(
+        { kind: 'lock', fn: ctx.name, store: ctx.store.name, err: new Error('the lock expired before its holder released it') },
+        'cachette: the miss lock expired while the origin ran; another process may have run it too (raise lock.ttl)',
+      ),
+    track: (work) => ctx.cache.track(work),
+  };
+}
+
+const NOTHING_STORED: Promise<void> = Promise.resolve();
+
+/** The value a hit would serve from `raw` (fresh, decodable), wrapped; `undefined` otherwise. */
+function freshValue(ctx: FunctionContext, raw: string | Uint8Array): { value: unknown } | undefined {
+  let entry: Entry | undefined;
+  try {
+    entry = decodeEntry(ctx.cache.serializer, raw);
+  } catch {
+    return undefined; // the holder overwrites it; the read path reports undecodable entries
+  }
+  if (entry === undefined) return undefined;
+  if (entry.ttlMs !== undefined && usesExtras(ctx) && ctx.cache.clock.now() - entry.createdAt >= entry.ttlMs) return undefined;
+  return { value: entry.value };
 }
 
 async function afterOrigin(
@@ -114,18 +322,40 @@ async function afterOrigin(
   args: unknown[],
   call: ResolvedCall | undefined,
   run: Promise<unknown>,
+  computeMs: number,
 ): Promise<unknown> {
-  if (call !== undefined && !call.write) return value;
-  if (!ctx.cache.flights.isCurrent(key, run)) return value;
-  const writing = write(ctx, key, value, args, call?.ttlMs);
-  // Every write is tracked (not only background ones), so cache.close() never cuts one short.
-  ctx.cache.track(writing);
-  if (call?.waitForWrite ?? ctx.waitForWrite) await writing;
+  const writing = storeResult(ctx, key, value, args, call, run, computeMs);
+  if (writing !== undefined && (call?.waitForWrite ?? ctx.waitForWrite)) await writing;
   return value;
 }
 
+/** Start writing a fresh result, when this run may (see {@link startRun}); `undefined` when it may not. */
+function storeResult(
+  ctx: FunctionContext,
+  key: string,
+  value: unknown,
+  args: unknown[],
+  call: ResolvedCall | undefined,
+  run: Promise<unknown>,
+  computeMs: number,
+): Promise<void> | undefined {
+  if (call !== undefined && !call.write) return undefined;
+  if (!ctx.cache.flights.isCurrent(key, run)) return undefined;
+  const writing = write(ctx, key, value, args, call?.ttlMs, computeMs);
+  // Every write is tracked (not only background ones), so cache.close() never cuts one short.
+  ctx.cache.track(writing);
+  return writing;
+}
+
 /** Store `value`. Never rejects: every failure is counted and reported. */
-export async function write(ctx: FunctionContext, key: string, value: unknown, args: unknown[], callTtlMs: number | undefined): Promise<void> {
+export async function write(
+  ctx: FunctionContext,
+  key: string,
+  value: unknown,
+  args: unknown[],
+  callTtlMs: number | undefined,
+  computeMs = 0,
+): Promise<void> {
   if (ctx.skipCache !== undefined) {
     try {
       if (ctx.skipCache(value, args)) return;
@@ -137,15 +367,18 @@ export async function write(ctx: FunctionContext, key: string, value: unknown, a
   const ttlMs = callTtlMs ?? resolveTtl(ctx, value, args);
   if (ttlMs === null || ttlMs === 0) return;
   const stored = ttlMs === Infinity ? undefined : ttlMs === undefined ? undefined : Math.max(1, Math.ceil(ttlMs));
+  // Entries that can go stale live ttl + window in the store; the envelope records both.
+  const staleMs = stored === undefined ? 0 : Math.max(ctx.swrMs, ctx.staleIfErrorMs);
+  const extras = usesExtras(ctx) ? { staleMs, computeMs } : undefined;
   let payload;
   try {
-    payload = encodeEntry(ctx.cache.serializer, value, ctx.cache.clock.now(), stored);
+    payload = encodeEntry(ctx.cache.serializer, value, ctx.cache.clock.now(), stored, extras);
   } catch (error) {
     fail(ctx, 'encode', error, 'cachette: the result could not be serialized; it was returned but not cached');
     return;
   }
   try {
-    await ctx.store.set(key, payload, stored);
+    await ctx.store.set(key, payload, stored === undefined ? undefined : stored + staleMs);
   } catch (error) {
     fail(ctx, 'write', error, 'cachette: cache write failed');
   }
@@ -171,6 +404,11 @@ function resolveTtl(ctx: FunctionContext, value: unknown, args: unknown[]): numb
 }
 
 function fail(ctx: FunctionContext, kind: FailureKind, err: unknown, message: string): void {
+  // An open circuit breaker skipped the store: expected while it cools down, so neither an error nor a log line.
+  if (err instanceof CacheUnavailableError) {
+    ctx.stats.skipped++;
+    return;
+  }
   ctx.stats.errors++;
   ctx.cache.report({ kind, fn: ctx.name, store: ctx.store.name, err }, message);
 }

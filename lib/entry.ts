@@ -1,10 +1,17 @@
 /**
  * The stored envelope around every cached value.
  *
- * Layout (text): `c1|<serializer>|<createdAt>|<ttlMs>|<payload>`
- * - `c1`: magic and format version. A future `c2` may add fields; `c1` entries keep reading.
+ * Layout (text), two versions:
+ * - `c1|<serializer>|<createdAt>|<ttlMs>|<payload>`: written when the function uses no stale window
+ *   and no refresh-ahead (the common case, and everything 0.1 wrote);
+ * - `c2|<serializer>|<createdAt>|<ttlMs>|<staleMs>|<computeMs>|<payload>`: adds the stale window the
+ *   entry was stored with (its physical TTL is `ttlMs + staleMs`) and how long the origin took.
+ *
+ * Fields:
+ * - `c1`/`c2`: magic and format version. Both keep reading in later versions.
  * - `<serializer>`: the serializer's name, or `~` when the cached value is `undefined` (no payload).
- * - `<createdAt>`: epoch milliseconds when the value was computed (room for stale-while-revalidate).
+ * - `<createdAt>`: epoch milliseconds when the value was computed; `createdAt + ttlMs` is the
+ *   logical expiry.
  * - `<ttlMs>`: the time to live it was stored with, empty for no expiry.
  *
  * Binary serializers get the same ASCII header followed by their bytes. Anything that does not parse
@@ -17,15 +24,26 @@ import type { Serializer } from './serializers/serializer.js';
 /** A decoded cache entry. */
 export interface Entry {
   readonly value: unknown;
+  /** When the value was computed (epoch ms, writer's clock). */
   readonly createdAt: number;
+  /** The fresh lifetime it was stored with; `undefined`: no expiry. */
   readonly ttlMs: number | undefined;
+  /** How long past `ttlMs` it may still be served stale (`c2` only). */
+  readonly staleMs?: number | undefined;
+  /** How long the origin took to compute it, in ms (`c2` only). */
+  readonly computeMs?: number | undefined;
 }
 
-const MAGIC = 'c1|';
+/** The `c2` fields: written only when a function uses stale windows or refresh-ahead. */
+export interface EntryExtras {
+  readonly staleMs: number;
+  readonly computeMs: number;
+}
+
 const UNDEFINED_TAG = '~';
 const SEP = 0x7c; // '|'
-/** Longest header we look into when decoding bytes (magic + name + two numbers). */
-const MAX_HEADER = 96;
+/** Longest header we look into when decoding bytes (magic + name + four numbers). */
+const MAX_HEADER = 128;
 
 /** Encode `value` for the store. @throws {CacheSerializationError} when the serializer fails. */
 export function encodeEntry(
@@ -33,10 +51,13 @@ export function encodeEntry(
   value: unknown,
   createdAt: number,
   ttlMs: number | undefined,
+  extras?: EntryExtras,
 ): string | Buffer {
   // Whole milliseconds: the header holds digits only (a performance.now() clock has fractions).
-  const tail = `|${Math.floor(createdAt)}|${ttlMs ?? ''}|`;
-  if (value === undefined) return MAGIC + UNDEFINED_TAG + tail;
+  let tail = `|${Math.floor(createdAt)}|${ttlMs ?? ''}|`;
+  if (extras !== undefined) tail += `${Math.ceil(extras.staleMs)}|${Math.ceil(extras.computeMs)}|`;
+  const magic = extras === undefined ? 'c1|' : 'c2|';
+  if (value === undefined) return magic + UNDEFINED_TAG + tail;
   let payload: string | Uint8Array;
   try {
     payload = serializer.serialize(value);
@@ -46,7 +67,7 @@ export function encodeEntry(
       `cachette: the ${serializer.name} serializer could not encode a result (${errorName(error)})`,
     );
   }
-  const header = MAGIC + serializer.name + tail;
+  const header = magic + serializer.name + tail;
   if (typeof payload === 'string') return header + payload;
   return Buffer.concat([Buffer.from(header, 'latin1'), payload]);
 }
@@ -60,8 +81,37 @@ export function decodeEntry(serializer: Serializer, raw: string | Uint8Array): E
   return decodeBytes(serializer, Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
 }
 
+/** Number of `|`-separated header fields after the magic: tag, createdAt, ttl (+ stale, compute for c2). */
+function fieldCount(raw: string): number {
+  if (raw.startsWith('c1|')) return 3;
+  if (raw.startsWith('c2|')) return 5;
+  return 0;
+}
+
 function decodeText(serializer: Serializer, raw: string): Entry | undefined {
-  if (!raw.startsWith(MAGIC)) return undefined;
+  if (raw.startsWith('c1|')) return decodeTextC1(serializer, raw);
+  const fields = fieldCount(raw);
+  if (fields === 0) return undefined;
+  const ends: number[] = [];
+  let at = 2;
+  for (let i = 0; i < fields; i++) {
+    at = raw.indexOf('|', at + 1);
+    if (at < 0) return undefined;
+    ends.push(at);
+  }
+  const header = (i: number): string => raw.slice(ends[i - 1]! + 1, ends[i]);
+  const meta = parseMeta(fields, header);
+  if (meta === undefined) return undefined;
+  const tag = raw.slice(3, ends[0]);
+  const last = ends[fields - 1]!;
+  if (tag === UNDEFINED_TAG) return last === raw.length - 1 ? { value: undefined, ...meta } : undefined;
+  if (tag !== serializer.name) return undefined;
+  const payload = raw.slice(last + 1);
+  return { value: runDeserialize(serializer, serializer.binary ? Buffer.from(payload, 'latin1') : payload), ...meta };
+}
+
+/** The hit-path decoder for the common `c1` text entry: three `indexOf`s, no arrays, no closures. */
+function decodeTextC1(serializer: Serializer, raw: string): Entry | undefined {
   const a = raw.indexOf('|', 3);
   const b = a < 0 ? -1 : raw.indexOf('|', a + 1);
   const c = b < 0 ? -1 : raw.indexOf('|', b + 1);
@@ -78,21 +128,40 @@ function decodeText(serializer: Serializer, raw: string): Entry | undefined {
 }
 
 function decodeBytes(serializer: Serializer, raw: Buffer): Entry | undefined {
+  const fields = raw.length < 3 ? 0 : fieldCount(raw.toString('latin1', 0, 3));
+  if (fields === 0) return undefined;
   const end = Math.min(raw.length, MAX_HEADER);
-  if (raw.length < 3 || raw.toString('latin1', 0, 3) !== MAGIC) return undefined;
-  const a = raw.indexOf(SEP, 3);
-  const b = a < 0 || a >= end ? -1 : raw.indexOf(SEP, a + 1);
-  const c = b < 0 || b >= end ? -1 : raw.indexOf(SEP, b + 1);
-  if (c < 0 || c >= end) return undefined;
-  const createdAt = parseCount(raw.toString('latin1', a + 1, b));
-  const ttlText = raw.toString('latin1', b + 1, c);
+  const ends: number[] = [];
+  let at = 2;
+  for (let i = 0; i < fields; i++) {
+    at = raw.indexOf(SEP, at + 1);
+    if (at < 0 || at >= end) return undefined;
+    ends.push(at);
+  }
+  const header = (i: number): string => raw.toString('latin1', ends[i - 1]! + 1, ends[i]);
+  const meta = parseMeta(fields, header);
+  if (meta === undefined) return undefined;
+  const tag = raw.toString('latin1', 3, ends[0]);
+  const last = ends[fields - 1]!;
+  if (tag === UNDEFINED_TAG) return last === raw.length - 1 ? { value: undefined, ...meta } : undefined;
+  if (tag !== serializer.name) return undefined;
+  const payload = raw.subarray(last + 1);
+  return { value: runDeserialize(serializer, serializer.binary ? payload : payload.toString('utf8')), ...meta };
+}
+
+type Meta = Omit<Entry, 'value'>;
+
+/** The numeric header fields (field 1 = createdAt, 2 = ttl, 3 = stale, 4 = compute), or `undefined` if malformed. */
+function parseMeta(fields: number, header: (i: number) => string): Meta | undefined {
+  const createdAt = parseCount(header(1));
+  const ttlText = header(2);
   const ttlMs = ttlText === '' ? undefined : parseCount(ttlText);
   if (createdAt === undefined || (ttlText !== '' && ttlMs === undefined)) return undefined;
-  const tag = raw.toString('latin1', 3, a);
-  if (tag === UNDEFINED_TAG) return c === raw.length - 1 ? { value: undefined, createdAt, ttlMs } : undefined;
-  if (tag !== serializer.name) return undefined;
-  const payload = raw.subarray(c + 1);
-  return { value: runDeserialize(serializer, serializer.binary ? payload : payload.toString('utf8')), createdAt, ttlMs };
+  if (fields === 3) return { createdAt, ttlMs };
+  const staleMs = parseCount(header(3));
+  const computeMs = parseCount(header(4));
+  if (staleMs === undefined || computeMs === undefined) return undefined;
+  return { createdAt, ttlMs, staleMs, computeMs };
 }
 
 /** A non-negative integer written in decimal digits only, or `undefined`. */

@@ -89,7 +89,7 @@ export class CacheStoreError extends CacheError {
 export class CacheTimeoutError extends CacheStoreError {
   /** Always `'CacheTimeoutError'`: stable across realms (what {@link isCacheError} checks). */
   override name = 'CacheTimeoutError';
-  override readonly code = 'CACHE_ERR_TIMEOUT';
+  override readonly code: string = 'CACHE_ERR_TIMEOUT';
 }
 
 /**
@@ -114,7 +114,28 @@ export class CacheSerializationError extends CacheError {
   override readonly code = 'CACHE_ERR_SERIALIZATION';
 }
 
+/**
+ * The wrapped function did not answer within its hard `timeout`. Unlike store failures this one
+ * reaches the caller (unless a stale value within `staleIfError` is served instead). `store` is
+ * `'origin'`; `fn` names the cached function.
+ */
+export class CacheOriginTimeoutError extends CacheTimeoutError {
+  /** Always `'CacheOriginTimeoutError'`: stable across realms (what {@link isCacheError} checks). */
+  override name = 'CacheOriginTimeoutError';
+  override readonly code = 'CACHE_ERR_ORIGIN_TIMEOUT';
+
+  constructor(
+    /** The cached function's name. */
+    readonly fn: string,
+    /** The hard timeout that passed, in ms. */
+    readonly timeoutMs: number,
+  ) {
+    super(`cachette: ${fn} did not answer within ${timeoutMs} ms`, 'origin');
+  }
+}
+
 const ownNames = new Set([
+  'CacheOriginTimeoutError',
   'CacheError',
   'CacheConfigError',
   'CacheKeyError',

@@ -3,24 +3,102 @@
  *
  * Flights live on the cache, not on a function, because functions with a `sharedContext` or a fixed
  * `key` share keys and so must share runs too.
+ *
+ * A run also counts who waits for it. A caller that stops waiting (its `signal` aborted, or its hard
+ * timeout passed) leaves; when the last one has left, the run's abort signal fires, so an origin that
+ * read {@link originSignal} can stop early. Other waiters are never disturbed by one leaving.
  * @module
  */
+
+/** One origin run and the callers waiting for it. */
+export class FlightRun {
+  /** The run's result: settles once the origin has answered (and, by default, its write is done). */
+  promise!: Promise<unknown>;
+  #waiters = 1;
+  #controller: AbortController | undefined;
+
+  /** The signal that fires when every caller has stopped waiting. Created on first use. */
+  get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    return this.#controller.signal;
+  }
+
+  /** Another caller waits for this run. */
+  join(): void {
+    this.#waiters++;
+  }
+
+  /** A caller stopped waiting; the last one to go aborts the run's signal with `reason`. */
+  leave(reason: unknown): void {
+    this.#waiters--;
+    if (this.#waiters === 0) this.#controller?.abort(reason);
+  }
+
+  /** Callers still waiting. */
+  get waiters(): number {
+    return this.#waiters;
+  }
+}
+
+/** The run whose origin is being called right now (synchronously), for {@link originSignal}. */
+let calling: FlightRun | undefined;
+
+/**
+ * Call `origin` with `run` as the current run, so that {@link originSignal} can find it during the
+ * synchronous start of the origin.
+ */
+export function callAs<T>(run: FlightRun, origin: () => T): T {
+  const previous = calling;
+  calling = run;
+  try {
+    return origin();
+  } finally {
+    calling = previous;
+  }
+}
+
+/**
+ * The abort signal of the cached call now running the origin: it fires when every caller waiting for
+ * this run has gone (aborted through their `signal`, or past their hard `timeout`), so the origin can
+ * stop work nobody will use. Call it synchronously at the start of the wrapped function, before its
+ * first `await`; elsewhere it returns `undefined`.
+ *
+ * @example
+ * ```ts
+ * const getReport = cached(async (id: number) => {
+ *   const signal = originSignal();               // first line, before any await
+ *   const response = await fetch(`https://reports.example/${id}`, { signal });
+ *   return response.json();
+ * }, { name: 'getReport', timeout: { hard: '2s' } });
+ * ```
+ */
+export function originSignal(): AbortSignal | undefined {
+  return calling?.signal;
+}
 
 /** The origin runs currently in flight, by store key. */
 export class Flights {
   readonly #running = new Map<string, Promise<unknown>>();
+  readonly #runs = new WeakMap<Promise<unknown>, FlightRun>();
 
   /** The run in flight for `key`, if any. */
   get(key: string): Promise<unknown> | undefined {
     return this.#running.get(key);
   }
 
+  /** The run in flight for `key` with its waiter count, if any. */
+  runFor(key: string): FlightRun | undefined {
+    const promise = this.#running.get(key);
+    return promise === undefined ? undefined : this.#runs.get(promise);
+  }
+
   /**
    * Register `run` as the flight for `key` (replacing any older one, as a forced refresh does) and
    * forget it when it settles. Returns `run`.
    */
-  start<T>(key: string, run: Promise<T>): Promise<T> {
+  start<T>(key: string, run: Promise<T>, record?: FlightRun): Promise<T> {
     this.#running.set(key, run);
+    if (record !== undefined) this.#runs.set(run, record);
     const forget = (): void => {
       if (this.#running.get(key) === run) this.#running.delete(key);
     };

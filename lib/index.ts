@@ -8,14 +8,17 @@
 export { cached, isCallOptions, type CachedFunction, type CallArgs, type EarlyOptions } from './cached.js';
 export { Cache, createCache } from './cache.js';
 export type { Clock } from './clock.js';
+export { originSignal } from './flight.js';
 export type { Duration, DurationUnit } from './duration.js';
 export {
   CacheConfigError,
   CacheError,
   CacheKeyError,
+  CacheOriginTimeoutError,
   CacheSerializationError,
   CacheStoreError,
   CacheTimeoutError,
+  CacheUnavailableError,
   isCacheError,
   type ConfigIssue,
 } from './errors.js';
@@ -23,9 +26,11 @@ export { MAX_KEY_LENGTH } from './keys.js';
 export type { FailureFields, FailureKind, Logger } from './log.js';
 export type {
   AnyFunction,
+  BreakerConfig,
   CacheConfig,
   CachedOptions,
   CallOptions,
+  LockOptions,
   MemoryStoreConfig,
   RedisClientConfig,
   RedisCommonConfig,
@@ -33,11 +38,19 @@ export type {
   RedisUrlConfig,
   ResultOf,
   StoreConfig,
+  TimeoutOption,
   TtlOption,
 } from './options.js';
 export { jsonSerializer } from './serializers/json.js';
 export type { Serializer } from './serializers/serializer.js';
 export type { CacheStats } from './stats.js';
+export {
+  DEFAULT_BREAKER_COOLDOWN_MS,
+  DEFAULT_BREAKER_THRESHOLD,
+  type BreakerOptions,
+  type BreakerState,
+  type StoreHealth,
+} from './stores/breaker.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export { DEFAULT_OP_TIMEOUT_MS, RedisStore, type RedisClientLike, type RedisConnection, type RedisSocketOptions, type RedisStoreOptions } from './stores/redis.js';
 export type { MaybePromise, Store } from './stores/store.js';

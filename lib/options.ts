@@ -59,7 +59,24 @@ export interface CallOptions {
    * @defaultValue the function's `waitForWrite` (true)
    */
   waitForWrite?: boolean;
+  /** Origin timeouts for this call, over the function's `timeout`. See {@link CachedOptions.timeout}. */
+  timeout?: TimeoutOption;
+  /**
+   * Stop waiting when this signal aborts: the call rejects with the signal's reason (an
+   * `AbortError`). Other callers sharing the same origin run are not disturbed; when every caller
+   * has gone, the origin's {@link originSignal} fires.
+   */
+  signal?: AbortSignal;
 }
+
+/**
+ * Origin timeouts: a {@link Duration} is a hard timeout; or `{ soft, hard }`.
+ * - `soft`: once it passes, a stale value (within `staleIfError`) is returned if there is one; the
+ *   origin goes on in the background and its result still updates the cache.
+ * - `hard`: once it passes, the call rejects with {@link CacheTimeoutError} (or returns a stale value
+ *   within `staleIfError`); the origin's result, if it comes, still updates the cache.
+ */
+export type TimeoutOption = Duration | { soft?: Duration; hard?: Duration };
 
 /** The names that make a trailing plain object count as {@link CallOptions}. */
 export const CALL_OPTION_NAMES: ReadonlySet<string> = new Set([
@@ -69,6 +86,8 @@ export const CALL_OPTION_NAMES: ReadonlySet<string> = new Set([
   'cacheRead',
   'cacheWrite',
   'waitForWrite',
+  'timeout',
+  'signal',
 ]);
 
 /**
@@ -118,6 +137,58 @@ export interface CachedOptions<F extends AnyFunction> {
   updateTtlOnHit?: boolean;
   /** Wait for the cache write before returning; per-call `waitForWrite` overrides it. @defaultValue true */
   waitForWrite?: boolean;
+  /**
+   * After an entry's fresh `ttl`, keep serving it for this long while one background refresh
+   * (single-flight) replaces it. Counted in `stats.stale`. Needs a `ttl`.
+   * @defaultValue 0 (off)
+   */
+  staleWhileRevalidate?: Duration;
+  /**
+   * When the origin throws or times out, serve a stale value up to this long past its `ttl` instead
+   * of the error (reported to the logger, counted in `stats.staleIfError`). Needs a `ttl`.
+   * @defaultValue 0 (off)
+   */
+  staleIfError?: Duration;
+  /**
+   * Probabilistic early refresh (XFetch): on a fresh hit, refresh in the background with a chance that
+   * rises as expiry nears, scaled by how long the origin took, so hot keys are recomputed before they
+   * expire and never stampede. `true` uses `beta: 1`; a larger `beta` refreshes earlier.
+   * @defaultValue false
+   */
+  refreshAhead?: boolean | { beta?: number };
+  /** Origin timeouts for every call (a per-call `timeout` overrides them). @defaultValue none */
+  timeout?: TimeoutOption;
+  /**
+   * A cross-process lock on misses, so one origin call serves every process sharing the store:
+   * `true` for the defaults, or {@link LockOptions}. The holder runs the origin and writes the value;
+   * other processes wait (bounded) for it. Needs a store with `setIfAbsent` and `deleteIfEquals`
+   * (Redis and memory have both); on another store only the in-process single-flight applies.
+   * [Stampede protection](../guides/stampede-protection.md)
+   * @defaultValue false
+   */
+  lock?: boolean | LockOptions;
+}
+
+/** Settings of the cross-process miss lock (`lock` option of {@link cached}). */
+export interface LockOptions {
+  /**
+   * How long the lock lives if its holder never releases it (the process died). Longer than the
+   * origin usually takes: a lock that expires while its origin still runs lets another process run
+   * it too (never a wrong value, but a second origin call). At most 2^31−1 ms.
+   * @defaultValue 10000 (10 s)
+   */
+  ttl?: Duration;
+  /**
+   * Longest time a process waits for the holder's value before running the origin itself (counted
+   * in `stats.lockTimeouts`). `0`: never wait. A holder that dies is taken over only once its lock
+   * expires, so with `wait` shorter than `ttl` waiters give up first and run the origin. At most 2^31−1 ms.
+   * @defaultValue 5000 (5 s)
+   */
+  wait?: Duration;
+  /** First delay between two looks at the key while waiting; it doubles (with jitter) up to `maxPollInterval`. @defaultValue 10 (ms) */
+  pollInterval?: Duration;
+  /** Longest delay between two looks at the key while waiting. At least `pollInterval`. @defaultValue 200 (ms) */
+  maxPollInterval?: Duration;
 }
 
 /** Settings shared by every Redis store form. */
@@ -174,6 +245,31 @@ export interface CacheConfig {
   logger?: Logger;
   /** Time source for entry timestamps and memory-store expiry. For tests. @defaultValue `Date.now` */
   clock?: Clock;
+  /**
+   * The Redis store's circuit breaker: after `threshold` consecutive failures (lost connection,
+   * timeout) calls skip Redis for `cooldown` and go straight to the origin (counted in
+   * `stats.skipped`), then one probe operation decides whether to close it. `true` uses the defaults;
+   * `false` never opens it. Memory stores and your own `Store` objects have no breaker: ignored there.
+   * State: {@link Cache.health}.
+   * @defaultValue `{ threshold: 5, cooldown: 2000 }`
+   */
+  breaker?: BreakerConfig | boolean;
+}
+
+/** Settings of the Redis store's circuit breaker ({@link CacheConfig.breaker}). */
+export interface BreakerConfig {
+  /**
+   * Consecutive failures (connection errors, timeouts; not refusals such as `OOM` or `READONLY`) that
+   * open the breaker. A positive integer.
+   * @defaultValue 5
+   */
+  threshold?: number;
+  /**
+   * How long an open breaker skips Redis before one probe operation is let through. Positive, at most
+   * 2^31−1 ms.
+   * @defaultValue 2000 (ms)
+   */
+  cooldown?: Duration;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -297,6 +393,30 @@ const loggerSchema = z.custom<Logger>((value) => isObject(value) && isFunction(v
   error: 'expected a logger with warn() and error() methods (pino, console, …)',
 });
 
+const breakerObjectSchema = z
+  .object({
+    threshold: z
+      .unknown()
+      .refine((v) => Number.isSafeInteger(v) && (v as number) >= 1, {
+        error: (i) => `must be a positive integer, got ${describeReceived(i.input)}`,
+      })
+      .transform((v) => v as number)
+      .optional(),
+    cooldown: opTimeout.optional(),
+  })
+  .strict();
+
+/** `{ threshold?, cooldown? }` or a boolean; issues of the object keep their field paths. */
+const breakerSchema = z.unknown().superRefine((value, ctx) => {
+  if (typeof value === 'boolean') return;
+  if (!isObject(value) || Array.isArray(value)) {
+    ctx.addIssue({ code: 'custom', message: `expected { threshold?, cooldown? } or a boolean, received ${describeReceived(value)}` });
+    return;
+  }
+  const result = breakerObjectSchema.safeParse(value);
+  if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ ...issue, path: issue.path } as never);
+});
+
 /** Schema of {@link CacheConfig}. */
 export const cacheConfigSchema = z
   .object({
@@ -305,8 +425,56 @@ export const cacheConfigSchema = z
     serializer: serializerSchema.optional(),
     logger: loggerSchema.optional(),
     clock: z.custom<Clock>((value) => isObject(value) && isFunction(value.now), { error: 'expected { now(): number }' }).optional(),
+    breaker: breakerSchema.optional(),
   })
   .strict();
+
+const timeoutSchema = z.union(
+  [
+    z.object({ soft: duration.optional(), hard: duration.optional() }).strict(),
+    duration,
+  ],
+  { error: 'expected a duration (hard timeout) or { soft?, hard? }' },
+);
+
+/** A duration a timer can hold: `min` ≤ ms ≤ 2^31−1. */
+const timerMs = (min: 0 | 1) =>
+  z.unknown().superRefine((value, ctx) => {
+    const ms = toMs(value);
+    if (ms !== undefined && ms >= min && ms <= MAX_TIMER_MS) return;
+    const shown = typeof value === 'string' && value.length <= 16 ? JSON.stringify(value) : describeReceived(value);
+    ctx.addIssue({ code: 'custom', message: `must be a ${min === 1 ? 'positive' : 'non-negative'} duration of at most ${MAX_TIMER_MS} ms, got ${shown}` });
+  });
+
+const lockObjectSchema = z
+  .object({
+    ttl: timerMs(1).optional(),
+    wait: timerMs(0).optional(),
+    pollInterval: timerMs(1).optional(),
+    maxPollInterval: timerMs(1).optional(),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    const first = toMs(value.pollInterval) ?? 10;
+    const most = value.maxPollInterval === undefined ? undefined : toMs(value.maxPollInterval);
+    if (most !== undefined && most < first) ctx.addIssue({ code: 'custom', path: ['maxPollInterval'], message: `must be at least pollInterval (${first} ms)` });
+  });
+
+/** `lock`: a boolean, or the lock's settings. */
+const lockSchema = z.unknown().superRefine((value, ctx) => {
+  if (typeof value === 'boolean') return;
+  if (!isObject(value) || Array.isArray(value)) {
+    ctx.addIssue({ code: 'custom', message: `expected true, false or { ttl, wait, pollInterval, maxPollInterval }, received ${describeReceived(value)}` });
+    return;
+  }
+  const result = lockObjectSchema.safeParse(value);
+  if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ ...issue, path: issue.path } as never);
+}) as unknown as z.ZodType<boolean | LockOptions>;
+
+const signalSchema = z.custom<AbortSignal>(
+  (value) => isObject(value) && typeof value.aborted === 'boolean' && isFunction(value.addEventListener),
+  { error: 'expected an AbortSignal' },
+);
 
 /** Schema of {@link CachedOptions} (function-typed fields are checked for being functions). */
 export const cachedOptionsSchema = z
@@ -325,9 +493,26 @@ export const cachedOptionsSchema = z
     skipCache: fn('a function (result, args) => boolean').optional(),
     updateTtlOnHit: bool.optional(),
     waitForWrite: bool.optional(),
+    staleWhileRevalidate: duration.optional(),
+    staleIfError: duration.optional(),
+    refreshAhead: z
+      .union([bool, z.object({ beta: z.number().positive({ error: 'must be a positive number' }).finite().optional() }).strict()], {
+        error: 'expected a boolean or { beta }',
+      })
+      .optional(),
+    timeout: timeoutSchema.optional(),
+    lock: lockSchema.optional(),
   })
   .strict()
   .superRefine((value, ctx) => {
+    for (const field of ['staleWhileRevalidate', 'staleIfError'] as const) {
+      if (value[field] !== undefined && toMs(value[field]) === Infinity) {
+        ctx.addIssue({ code: 'custom', path: [field], message: 'must be finite' });
+      }
+      if (value[field] !== undefined && toMs(value[field]) !== 0 && value.ttl === undefined) {
+        ctx.addIssue({ code: 'custom', path: [field], message: 'needs a ttl (entries without expiry never go stale)' });
+      }
+    }
     if (value.key !== undefined && value.keyBuilder !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['keyBuilder'], message: 'cannot be combined with key (a fixed key ignores the arguments)' });
     }
@@ -342,6 +527,8 @@ export const callOptionsSchema = z
     cacheRead: bool.optional(),
     cacheWrite: bool.optional(),
     waitForWrite: bool.optional(),
+    timeout: timeoutSchema.optional(),
+    signal: signalSchema.optional(),
   })
   .strict();
 
@@ -390,6 +577,21 @@ export interface ResolvedCall {
   /** Per-call TTL in ms (may be 0 or Infinity), or undefined. */
   readonly ttlMs: number | undefined;
   readonly waitForWrite: boolean | undefined;
+  /** Per-call origin timeouts in ms, when given. */
+  readonly softMs?: number | undefined;
+  readonly hardMs?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** `{ soft, hard }` in ms from a {@link TimeoutOption}. */
+export function resolveTimeout(option: TimeoutOption | undefined): { softMs: number | undefined; hardMs: number | undefined } {
+  if (option === undefined) return { softMs: undefined, hardMs: undefined };
+  if (typeof option === 'object') return { softMs: msOrUndefined(option.soft), hardMs: msOrUndefined(option.hard) };
+  return { softMs: undefined, hardMs: toMs(option) };
+}
+
+function msOrUndefined(value: Duration | undefined): number | undefined {
+  return value === undefined ? undefined : toMs(value);
 }
 
 /** Validate per-call options and resolve them. @throws {CacheConfigError} */
@@ -404,6 +606,8 @@ export function resolveCallOptions(options: CallOptions): ResolvedCall {
     write: bypass ? parsed.cacheWrite === true : parsed.cacheWrite !== false,
     ttlMs: parsed.ttl === undefined ? undefined : toMs(parsed.ttl),
     waitForWrite: parsed.waitForWrite,
+    ...(parsed.timeout === undefined ? {} : resolveTimeout(parsed.timeout as TimeoutOption)),
+    signal: parsed.signal,
   };
 }
 
@@ -416,3 +620,4 @@ const agree = <T extends true>(value: T): T => value;
 agree<SameKeys<CachedOptions<AnyFunction>, z.input<typeof cachedOptionsSchema>>>(true);
 agree<SameKeys<CallOptions, z.input<typeof callOptionsSchema>>>(true);
 agree<SameKeys<CacheConfig, z.input<typeof cacheConfigSchema>>>(true);
+agree<SameKeys<LockOptions, z.input<typeof lockObjectSchema>>>(true);

@@ -46,7 +46,7 @@ describe('the seed walkthrough', () => {
     const user4 = await getUserData(101);
     expect(user4.last_updated).not.toBe(user3.last_updated);
     expect(fetched).toEqual([101, 101, 101]);
-    expect(getUserData.stats).toEqual({ hits: 2, misses: 2, bypasses: 1, refreshes: 0, coalesced: 0, errors: 0 });
+    expect(getUserData.stats).toMatchObject({ hits: 2, misses: 2, bypasses: 1, refreshes: 0, coalesced: 0, errors: 0 });
     expect(await redis.admin.keys('*')).toEqual(['n1:get_user_data:101']);
   });
 

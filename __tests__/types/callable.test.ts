@@ -141,7 +141,9 @@ describe('methods and properties', () => {
   });
 
   it('types call options as exactly the documented names', () => {
-    expectTypeOf<keyof CallOptions>().toEqualTypeOf<'bypassCache' | 'forceRefresh' | 'ttl' | 'cacheRead' | 'cacheWrite' | 'waitForWrite'>();
+    expectTypeOf<keyof CallOptions>().toEqualTypeOf<
+      'bypassCache' | 'forceRefresh' | 'ttl' | 'cacheRead' | 'cacheWrite' | 'waitForWrite' | 'timeout' | 'signal'
+    >();
     // @ts-expect-error not a call option
     const wrong: CallOptions = { bypass: true };
     expect(wrong).toEqual({ bypass: true });
