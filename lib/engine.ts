@@ -164,7 +164,7 @@ function missWithFallback(
 ): Promise<unknown> {
   ctx.stats.misses++;
   const running = ctx.cache.flights.runFor(key);
-  if (running !== undefined) {
+  if (running !== undefined && !running.abandoned) {
     ctx.stats.coalesced++;
     running.join();
     return waitFor(ctx, running, call, fallback);

@@ -38,6 +38,11 @@ export class FlightRun {
   get waiters(): number {
     return this.#waiters;
   }
+
+  /** Every caller has gone: its origin may be stopping, so new callers must not join it. */
+  get abandoned(): boolean {
+    return this.#waiters <= 0;
+  }
 }
 
 /** The run whose origin is being called right now (synchronously), for {@link originSignal}. */
