@@ -1,0 +1,71 @@
+/**
+ * Stale serving on a real Redis: the physical TTL covers the stale window, the c2 envelope is what
+ * redis-cli shows, and a failing origin is answered from a stale entry.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { cached, createCache, type Cache } from '../../lib/index.js';
+import { startRedis, waitUntil, type TestRedis } from '../helpers/redis-server.js';
+
+let redis: TestRedis;
+let cache: Cache;
+let now = 1_700_000_000_000;
+const clock = { now: () => now };
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis.stop();
+});
+beforeEach(async () => {
+  await redis.admin.flushAll();
+  cache = createCache({ store: { type: 'redis', url: redis.url }, clock, logger: { warn() {}, error() {} } });
+});
+afterEach(async () => {
+  await cache.close();
+});
+
+describe('stale serving on Redis', () => {
+  it('stores ttl + window as the Redis TTL and the c2 envelope', async () => {
+    const f = cached(async (id: number) => ({ id }), { cache, name: 'f', ttl: '10s', staleWhileRevalidate: '50s', staleIfError: '20s' });
+    await f(1);
+    const pttl = await redis.admin.pTTL(f.keyFor(1));
+    expect(pttl).toBeGreaterThan(50_000);
+    expect(pttl).toBeLessThanOrEqual(60_000);
+    expect(await redis.admin.get(f.keyFor(1))).toMatch(/^c2\|json\|1700000000000\|10000\|50000\|\d+\|\{"id":1\}$/);
+  });
+
+  it('serves a stale entry and replaces it in the background', async () => {
+    let version = 0;
+    const f = cached(async (id: number) => ({ id, version: ++version }), { cache, name: 'f', ttl: '10s', staleWhileRevalidate: '1m' });
+    await f(1);
+    now += 20_000;
+    expect(await f(1)).toEqual({ id: 1, version: 1 });
+    await waitUntil(async () => ((await redis.admin.get(f.keyFor(1))) ?? '').includes('"version":2'));
+    expect(await f(1)).toEqual({ id: 1, version: 2 });
+    expect(f.stats).toMatchObject({ stale: 1, hits: 1, misses: 1 });
+  });
+
+  it('answers from a stale entry when the origin fails', async () => {
+    let failing = false;
+    const f = cached(
+      async (id: number) => {
+        if (failing) throw new Error('origin down');
+        return { id };
+      },
+      { cache, name: 'f', ttl: '10s', staleIfError: '1h' },
+    );
+    await f(1);
+    now += 60_000;
+    failing = true;
+    expect(await f(1)).toEqual({ id: 1 });
+    expect(f.stats.staleIfError).toBe(1);
+  });
+
+  it('keeps the stale window when a per-call ttl extends a live entry', async () => {
+    const f = cached(async (id: number) => ({ id }), { cache, name: 'f', ttl: '10s', staleWhileRevalidate: '50s' });
+    await f(1);
+    await f(1, { ttl: '1m' });
+    expect(await redis.admin.pTTL(f.keyFor(1))).toBeGreaterThan(60_000);
+  });
+});
