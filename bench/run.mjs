@@ -1,0 +1,653 @@
+// `npm run bench`: cachette beside the raw node-redis client (and, when installed, two peer
+// libraries) on one throwaway local redis-server, in one run. See bench/README.md for the workload.
+//
+// Environment knobs (all optional):
+//   BENCH_ROUND_MS     measured time per contestant in one round, ms, run as two halves (default 400)
+//   BENCH_ROUNDS       measured rounds per scenario (default 12)
+//   BENCH_WARMUP_MS    unmeasured warm-up per contestant and scenario, ms (default 300)
+//   BENCH_SCENARIOS    comma list of scenario ids to run (default: all)
+//   BENCH_CONTESTANTS  comma list of contestant ids to run (default: all that load)
+//   BENCH_NO_TRAP=1    skip the "node-redis default command timeout" phase
+//   BENCH_STRICT=1     exit 1 when a target is missed
+//   BENCH_COMPARE      comma list of other cachette builds (their dist/esm/index.js): each is added
+//                      as contestant 'cachette-b', 'cachette-c', … (to measure a change against
+//                      this build in the same run)
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { cached, createCache } from 'cachette';
+import { createClient } from 'redis';
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+// ---------------------------------------------------------------------------------------------
+
+const ROUND_MS = positiveInt(process.env.BENCH_ROUND_MS, 400);
+const ROUNDS = positiveInt(process.env.BENCH_ROUNDS, 12);
+const WARMUP_MS = positiveInt(process.env.BENCH_WARMUP_MS, 300);
+const ONLY_SCENARIOS = listEnv(process.env.BENCH_SCENARIOS);
+const ONLY_CONTESTANTS = listEnv(process.env.BENCH_CONTESTANTS);
+const STRICT = process.env.BENCH_STRICT === '1';
+const TRAP = process.env.BENCH_NO_TRAP !== '1';
+const COMPARE = process.env.BENCH_COMPARE;
+
+/** Distinct keys the hit scenarios cycle through (all stored before measuring). */
+const HOT_KEYS = 1000;
+/** TTL of every stored entry, and the per-call TTL of the sliding scenarios. */
+const TTL_MS = 600_000;
+/** Calls per contestant when counting Redis commands. */
+const COUNT_CALLS = 1000;
+/** Flush the server between rounds once it holds more keys than this (misses create keys). */
+const MAX_KEYS_BEFORE_FLUSH = 50_000;
+const OUT_DIR = new URL('../.bench-tmp/', import.meta.url);
+
+/** The fair client settings: the same ones cachette uses for the client it creates. */
+const FAIR_CLIENT_OPTIONS = { disableOfflineQueue: true, commandOptions: { timeout: 0 } };
+
+const SCENARIOS = [
+  { id: 'hit-seq', kind: 'hit', concurrency: 1, label: 'hit', target: 0.9 },
+  { id: 'hit-64', kind: 'hit', concurrency: 64, label: 'hit', target: 0.85 },
+  { id: 'ttl-hit-seq', kind: 'ttlHit', concurrency: 1, label: 'hit + per-call ttl (GETEX)', target: 0.9 },
+  { id: 'ttl-hit-64', kind: 'ttlHit', concurrency: 64, label: 'hit + per-call ttl (GETEX)', target: 0.85 },
+  { id: 'miss-seq', kind: 'miss', concurrency: 1, label: 'miss (GET + SET PX)', target: undefined },
+  { id: 'miss-64', kind: 'miss', concurrency: 64, label: 'miss (GET + SET PX)', target: 0.8 },
+].filter((s) => ONLY_SCENARIOS === undefined || ONLY_SCENARIOS.includes(s.id));
+
+// ---------------------------------------------------------------------------------------------
+// The workload: a ~200-byte JSON object, returned at once by the origin
+// ---------------------------------------------------------------------------------------------
+
+const PAD = 'x'.repeat(64);
+
+/** A user record whose JSON is about 200 bytes. */
+function makeUser(id) {
+  return {
+    id,
+    name: `User ${id}`,
+    email: `user${id}@example.com`,
+    plan: id % 3 === 0 ? 'premium' : 'basic',
+    active: true,
+    roles: ['reader', 'editor'],
+    createdAt: '2024-01-15T10:30:00.000Z',
+    bio: PAD,
+  };
+}
+
+/** The origin every contestant caches: answers immediately. */
+async function origin(id) {
+  return makeUser(id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Throwaway redis-server
+// ---------------------------------------------------------------------------------------------
+
+let server;
+
+function killServer() {
+  if (server !== undefined && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+}
+
+process.on('exit', killServer);
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    killServer();
+    process.exit(130);
+  });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.unref();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function ping(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let reply = '';
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(250, () => done(false));
+    socket.on('error', () => done(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString('latin1');
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+    });
+  });
+}
+
+async function startServer() {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const port = await freePort();
+    const child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', os.tmpdir()],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    server = child;
+    let failed;
+    child.on('error', (error) => {
+      failed = error;
+    });
+    child.stderr.resume();
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && failed === undefined && child.exitCode === null) {
+      if (await ping(port)) return port;
+      await sleep(50);
+    }
+    killServer();
+    if (failed?.code === 'ENOENT') throw new Error('redis-server not found on PATH (install it: apt-get install redis-server)');
+    console.error(`redis-server did not answer on port ${port} (attempt ${attempt})`);
+  }
+  throw new Error('could not start redis-server');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contestants: each offers an operation per scenario kind (or not)
+// ---------------------------------------------------------------------------------------------
+
+/** The official client, GET + JSON.parse; miss = GET + SET with PX. Fair client settings. */
+async function rawContestant(port) {
+  const client = createClient({ socket: { host: '127.0.0.1', port }, ...FAIR_CLIENT_OPTIONS });
+  client.on('error', () => {});
+  await client.connect();
+  const hitKey = (i) => `raw:user:${i % HOT_KEYS}`;
+  const seed = async () => {
+    const multi = client.multi();
+    for (let i = 0; i < HOT_KEYS; i++) multi.set(hitKey(i), JSON.stringify(makeUser(i)), { expiration: { type: 'PX', value: TTL_MS } });
+    await multi.exec();
+  };
+  await seed();
+  return {
+    id: 'raw',
+    title: 'raw node-redis',
+    ops: {
+      hit: async (i) => JSON.parse(await client.get(hitKey(i))),
+      ttlHit: async (i) => JSON.parse(await client.getEx(hitKey(i), { type: 'PX', value: TTL_MS })),
+      miss: async (n) => {
+        const key = `raw:miss:${n}`;
+        const stored = await client.get(key);
+        if (stored !== null) return JSON.parse(stored);
+        const value = await origin(n);
+        await client.set(key, JSON.stringify(value), { expiration: { type: 'PX', value: TTL_MS } });
+        return value;
+      },
+    },
+    seed,
+    close: () => client.close(),
+  };
+}
+
+/** The same raw workload on a client with node-redis 6 defaults (5 s per-command timeout). */
+async function rawDefaultContestant(port) {
+  const client = createClient({ socket: { host: '127.0.0.1', port } });
+  client.on('error', () => {});
+  await client.connect();
+  const hitKey = (i) => `raw:user:${i % HOT_KEYS}`;
+  return {
+    id: 'raw-default',
+    title: 'raw node-redis, default client options',
+    ops: { hit: async (i) => JSON.parse(await client.get(hitKey(i))) },
+    seed: async () => {},
+    close: () => client.close(),
+  };
+}
+
+/** cachette on the client it creates itself. */
+async function cachetteContestant(port, lib = { cached, createCache }, id = 'cachette', title = 'cachette') {
+  const { cached, createCache } = lib;
+  const cache = createCache({ store: { type: 'redis', host: '127.0.0.1', port }, namespace: id });
+  const getUser = cached(origin, { cache, name: 'user', ttl: TTL_MS });
+  const getFresh = cached(origin, { cache, name: 'miss', ttl: TTL_MS });
+  const seed = async () => {
+    for (let i = 0; i < HOT_KEYS; i++) await getUser(i);
+  };
+  await seed();
+  return {
+    id,
+    title,
+    ops: {
+      hit: (i) => getUser(i % HOT_KEYS),
+      ttlHit: (i) => getUser(i % HOT_KEYS, { ttl: TTL_MS }),
+      miss: (n) => getFresh(n),
+    },
+    seed,
+    check: () => ({ hits: getUser.stats.hits, misses: getUser.stats.misses + getFresh.stats.misses, errors: getUser.stats.errors + getFresh.stats.errors }),
+    close: () => cache.close(),
+  };
+}
+
+/** @epic-web/cachified 5 over a node-redis 6 client (fair settings) through a small adapter. */
+async function cachifiedContestant(port) {
+  let cachified;
+  try {
+    ({ cachified } = await import('@epic-web/cachified'));
+  } catch {
+    return undefined;
+  }
+  const client = createClient({ socket: { host: '127.0.0.1', port }, ...FAIR_CLIENT_OPTIONS });
+  client.on('error', () => {});
+  await client.connect();
+  // cachified's Cache interface: entries are { value, metadata: { createdTime, ttl, swr } }.
+  const adapter = {
+    name: 'bench node-redis adapter',
+    async get(key) {
+      const stored = await client.get(key);
+      return stored === null ? null : JSON.parse(stored);
+    },
+    async set(key, entry) {
+      const { createdTime, ttl, swr } = entry.metadata;
+      const life = (ttl ?? Infinity) + (swr ?? 0);
+      const text = JSON.stringify(entry);
+      if (!Number.isFinite(life)) return client.set(key, text);
+      const remaining = Math.max(1, Math.ceil(createdTime + life - Date.now()));
+      return client.set(key, text, { expiration: { type: 'PX', value: remaining } });
+    },
+    delete: (key) => client.del(key),
+  };
+  const call = (prefix, id) => cachified({ key: `cachified:${prefix}:${id}`, cache: adapter, ttl: TTL_MS, getFreshValue: () => origin(id) });
+  const seed = async () => {
+    for (let i = 0; i < HOT_KEYS; i++) await call('user', i);
+  };
+  await seed();
+  return {
+    id: 'cachified',
+    title: '@epic-web/cachified 5',
+    ops: { hit: (i) => call('user', i % HOT_KEYS), miss: (n) => call('miss', n) },
+    seed,
+    close: () => client.close(),
+  };
+}
+
+/** cache-manager 7 over Keyv and @keyv/redis (its own node-redis 5 client, as shipped). */
+async function cacheManagerContestant(port) {
+  let createCacheManager, createKeyv;
+  try {
+    ({ createCache: createCacheManager } = await import('cache-manager'));
+    ({ createKeyv } = await import('@keyv/redis'));
+  } catch {
+    return undefined;
+  }
+  const keyv = createKeyv(`redis://127.0.0.1:${port}`);
+  const manager = createCacheManager({ stores: [keyv] });
+  const call = (prefix, id) => manager.wrap(`${prefix}:${id}`, () => origin(id), TTL_MS);
+  const seed = async () => {
+    for (let i = 0; i < HOT_KEYS; i++) await call('user', i);
+  };
+  await seed();
+  return {
+    id: 'cache-manager',
+    title: 'cache-manager 7 + @keyv/redis',
+    ops: { hit: (i) => call('user', i % HOT_KEYS), miss: (n) => call('miss', n) },
+    seed,
+    close: () => manager.disconnect(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring
+// ---------------------------------------------------------------------------------------------
+
+/** A counter shared by every miss operation, so each miss uses a key never used before. */
+let missSequence = 0;
+
+/**
+ * Run `op` with `concurrency` calls in flight for `ms`: operations completed, seconds taken, and the
+ * CPU time this process used meanwhile (user + system, all threads; redis-server not included).
+ */
+async function measure(op, kind, concurrency, ms) {
+  let done = 0;
+  let next = 0;
+  const cpuBefore = process.cpuUsage();
+  const start = performance.now();
+  const end = start + ms;
+  const worker = async () => {
+    while (performance.now() < end) {
+      const i = kind === 'miss' ? missSequence++ : next++;
+      await op(i);
+      done++;
+    }
+  };
+  const workers = [];
+  for (let w = 0; w < concurrency; w++) workers.push(worker());
+  await Promise.all(workers);
+  const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { ops: done, seconds, cpuMicros: cpu.user + cpu.system };
+}
+
+/** Redis commands sent per call, from INFO commandstats around `calls` sequential calls. */
+async function countCommands(admin, op, kind, calls) {
+  await admin.configResetStat();
+  for (let c = 0; c < calls; c++) await op(kind === 'miss' ? missSequence++ : c);
+  const info = await admin.info('commandstats');
+  const perCommand = {};
+  let total = 0;
+  for (const line of info.split('\n')) {
+    const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line.trim());
+    if (!match) continue;
+    const name = match[1];
+    if (name === 'info' || name.startsWith('config')) continue; // the counting itself
+    perCommand[name] = Number(match[2]) / calls;
+    total += Number(match[2]);
+  }
+  return { perCall: total / calls, perCommand };
+}
+
+async function keepKeyspaceSmall(admin, contestants) {
+  if ((await admin.dbSize()) <= MAX_KEYS_BEFORE_FLUSH) return;
+  await admin.flushAll();
+  for (const c of contestants) await c.seed();
+}
+
+function rate({ ops, seconds }) {
+  return ops / seconds;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const startedAt = new Date();
+  const port = await startServer();
+  const admin = createClient({ socket: { host: '127.0.0.1', port }, ...FAIR_CLIENT_OPTIONS });
+  admin.on('error', () => {});
+  await admin.connect();
+  const redisVersion = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1] ?? 'unknown';
+
+  const revision = gitRevision();
+  const machine = {
+    cpus: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    redis: redisVersion,
+    platform: `${os.type()} ${os.release()}`,
+    loadAverage: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+    revision,
+  };
+  console.log(`# cachette benchmark (${startedAt.toISOString()})`);
+  console.log(
+    `machine: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, redis ${machine.redis}, ${machine.platform}, load ${machine.loadAverage}`,
+  );
+  console.log(`cachette build: ${revision}`);
+  console.log(`redis-server on 127.0.0.1:${port}; ${ROUNDS} rounds of ${ROUND_MS} ms per contestant and scenario, ${WARMUP_MS} ms warm-up\n`);
+
+  const loaders = [rawContestant, cachetteContestant, cachifiedContestant, cacheManagerContestant];
+  for (const [index, file] of (COMPARE ? COMPARE.split(',') : []).entries()) {
+    const other = await import(pathToFileURL(path.resolve(file)).href);
+    const id = `cachette-${String.fromCharCode(98 + index)}`;
+    loaders.splice(2 + index, 0, function compareContestant(p) {
+      return cachetteContestant(p, other, id, `${id} (${file})`);
+    });
+  }
+  const contestants = [];
+  const skipped = [];
+  for (const load of loaders) {
+    const c = await load(port);
+    if (c === undefined) {
+      skipped.push(load.name.replace('Contestant', ''));
+      continue;
+    }
+    if (ONLY_CONTESTANTS !== undefined && !ONLY_CONTESTANTS.includes(c.id)) {
+      await c.close();
+      continue;
+    }
+    contestants.push(c);
+  }
+  if (skipped.length > 0) console.log(`skipped (not installed): ${skipped.join(', ')}\n`);
+
+  // Commands per call, before timing anything.
+  const commands = {};
+  for (const c of contestants) {
+    commands[c.id] = {};
+    for (const kind of ['hit', 'ttlHit', 'miss']) {
+      if (c.ops[kind]) commands[c.id][kind] = await countCommands(admin, c.ops[kind], kind, COUNT_CALLS);
+    }
+  }
+
+  const results = [];
+  for (const scenario of SCENARIOS) {
+    const field = scenario.kind;
+    const here = contestants.filter((c) => c.ops[field] !== undefined);
+    if (here.length === 0) continue;
+    process.stdout.write(`${scenario.id}: warm-up`);
+    await keepKeyspaceSmall(admin, contestants);
+    for (const c of here) await measure(c.ops[field], field, scenario.concurrency, WARMUP_MS);
+    const rounds = Object.fromEntries(here.map((c) => [c.id, []]));
+    const cpuPerOp = Object.fromEntries(here.map((c) => [c.id, []]));
+    for (let r = 0; r < ROUNDS; r++) {
+      await keepKeyspaceSmall(admin, contestants);
+      // Each contestant runs two half-rounds in mirrored order (A B C C B A), and the order is
+      // rotated between rounds: slow drifts in machine load fall on every contestant alike.
+      const shift = r % here.length;
+      const order = [...here.slice(shift), ...here.slice(0, shift)];
+      const totals = new Map(here.map((c) => [c.id, { ops: 0, seconds: 0, cpuMicros: 0 }]));
+      for (const c of [...order, ...[...order].reverse()]) {
+        const { ops, seconds, cpuMicros } = await measure(c.ops[field], field, scenario.concurrency, ROUND_MS / 2);
+        const t = totals.get(c.id);
+        t.ops += ops;
+        t.seconds += seconds;
+        t.cpuMicros += cpuMicros;
+      }
+      for (const c of here) {
+        const t = totals.get(c.id);
+        rounds[c.id].push(t.ops / t.seconds);
+        cpuPerOp[c.id].push(t.cpuMicros / t.ops);
+      }
+      process.stdout.write(` ${r + 1}`);
+    }
+    process.stdout.write('\n');
+    const row = { ...scenario, contestants: {} };
+    for (const c of here) {
+      const perRound = rounds[c.id];
+      const ratios = rounds.raw ? perRound.map((v, r) => v / rounds.raw[r]) : undefined;
+      row.contestants[c.id] = {
+        medianOps: median(perRound),
+        cpuMicrosPerOp: median(cpuPerOp[c.id]),
+        rounds: perRound.map(Math.round),
+        ratioToRaw: ratios ? median(ratios) : undefined,
+        roundRatios: ratios?.map((x) => Number(x.toFixed(3))),
+      };
+    }
+    results.push(row);
+  }
+
+  // The node-redis 6 default per-command timeout, measured on its own (its 5 s AbortSignal timers
+  // outlive each round and would slow whatever runs next, so it never shares a round).
+  let trap;
+  if (TRAP && contestants.some((c) => c.id === 'raw') && (ONLY_CONTESTANTS === undefined || ONLY_CONTESTANTS.includes('raw-default'))) {
+    const rawFair = contestants.find((c) => c.id === 'raw');
+    const rawDefault = await rawDefaultContestant(port);
+    trap = [];
+    process.stdout.write('trap (node-redis default command timeout):');
+    for (const concurrency of [1, 64]) {
+      const fair = [];
+      const deflt = [];
+      await measure(rawFair.ops.hit, 'hit', concurrency, WARMUP_MS);
+      for (let r = 0; r < 3; r++) fair.push(rate(await measure(rawFair.ops.hit, 'hit', concurrency, ROUND_MS)));
+      await measure(rawDefault.ops.hit, 'hit', concurrency, WARMUP_MS);
+      for (let r = 0; r < 3; r++) deflt.push(rate(await measure(rawDefault.ops.hit, 'hit', concurrency, ROUND_MS)));
+      trap.push({ concurrency, fairOps: median(fair), defaultOps: median(deflt), ratio: median(deflt) / median(fair) });
+      process.stdout.write(` ${concurrency}`);
+    }
+    process.stdout.write('\n');
+    await rawDefault.close();
+  }
+
+  const stats = contestants.find((c) => c.id === 'cachette')?.check?.();
+  for (const c of contestants) await c.close();
+  await admin.close();
+  killServer();
+
+  const report = renderReport({ machine, startedAt, port, results, commands, contestants, trap, stats });
+  console.log('\n' + report.text);
+  await mkdir(OUT_DIR, { recursive: true });
+  await writeFile(new URL('results.md', OUT_DIR), report.text + '\n');
+  await writeFile(
+    new URL('results.json', OUT_DIR),
+    JSON.stringify({ startedAt, machine, settings: { ROUND_MS, ROUNDS, WARMUP_MS, HOT_KEYS, TTL_MS }, commands, results, trap, cachetteStats: stats }, null, 2) + '\n',
+  );
+  console.log(`(also written to .bench-tmp/results.md and .bench-tmp/results.json)`);
+  if (STRICT && report.missed > 0) process.exitCode = 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+// ---------------------------------------------------------------------------------------------
+
+function renderReport({ machine, startedAt, results, commands, contestants, trap, stats }) {
+  const fmt = (n) => (n === undefined ? '—' : Math.round(n).toLocaleString('en-US'));
+  const ratio = (x) => (x === undefined ? '—' : `${x.toFixed(2)}×`);
+  const peers = contestants.filter((c) => c.id !== 'raw' && c.id !== 'cachette');
+  const lines = [];
+  lines.push(
+    `Measured ${startedAt.toISOString()} · cachette ${machine.revision} · ${machine.cpus} CPUs · node ${machine.node} · redis ${machine.redis} · load at start ${machine.loadAverage}`,
+  );
+  lines.push(
+    `${ROUNDS} rounds; in each, every contestant runs ${ROUND_MS} ms (two halves, mirrored order). ops/s: median over rounds; ratio: median of the per-round ratios to raw node-redis.`,
+  );
+  lines.push('');
+  const head = ['scenario', 'in flight', 'raw node-redis ops/s', 'cachette ops/s', 'cachette / raw', 'target', 'met'];
+  for (const p of peers) head.push(`${p.title} ops/s (/ raw)`);
+  lines.push(`| ${head.join(' | ')} |`);
+  lines.push(`|${head.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`);
+  let missed = 0;
+  for (const row of results) {
+    const raw = row.contestants.raw;
+    const mine = row.contestants.cachette;
+    let met = '—';
+    if (row.target !== undefined && mine?.ratioToRaw !== undefined) {
+      if (mine.ratioToRaw >= row.target) met = 'yes';
+      else {
+        missed++;
+        met = `no (short by ${(row.target - mine.ratioToRaw).toFixed(3)}×)`;
+      }
+    }
+    const cells = [
+      row.label,
+      String(row.concurrency),
+      fmt(raw?.medianOps),
+      fmt(mine?.medianOps),
+      ratio(mine?.ratioToRaw),
+      row.target === undefined ? '—' : `≥ ${row.target.toFixed(2)}×`,
+      met,
+    ];
+    for (const p of peers) {
+      const r = row.contestants[p.id];
+      cells.push(r === undefined ? 'n/a' : `${fmt(r.medianOps)} (${ratio(r.ratioToRaw)})`);
+    }
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+  lines.push('CPU time of the benchmark process per call, µs (median over rounds; less sensitive to other load than ops/s):');
+  lines.push('');
+  const cpuHead = ['scenario', 'in flight', ...contestants.map((c) => c.title), 'cachette − raw'];
+  lines.push(`| ${cpuHead.join(' | ')} |`);
+  lines.push(`|${cpuHead.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`);
+  for (const row of results) {
+    const us = (id) => row.contestants[id]?.cpuMicrosPerOp;
+    const cells = [row.label, String(row.concurrency), ...contestants.map((c) => (us(c.id) === undefined ? 'n/a' : us(c.id).toFixed(1)))];
+    const extra = us('cachette') !== undefined && us('raw') !== undefined ? `${(us('cachette') - us('raw')).toFixed(1)}` : '—';
+    cells.push(extra);
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+  lines.push(`Redis commands per call (INFO commandstats over ${COUNT_CALLS} sequential calls):`);
+  lines.push('');
+  const cmdHead = ['call', ...contestants.map((c) => c.title)];
+  lines.push(`| ${cmdHead.join(' | ')} |`);
+  lines.push(`|${cmdHead.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`);
+  const kinds = [
+    ['hit', 'hit'],
+    ['ttlHit', 'hit + per-call ttl'],
+    ['miss', 'miss'],
+  ];
+  for (const [kind, label] of kinds) {
+    const cells = [label];
+    for (const c of contestants) {
+      const counted = commands[c.id]?.[kind];
+      if (!counted) {
+        cells.push('n/a');
+        continue;
+      }
+      const parts = Object.entries(counted.perCommand)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, n]) => `${name.toUpperCase()}${n === 1 ? '' : ` ×${n.toFixed(2)}`}`)
+        .join(' + ');
+      cells.push(`${counted.perCall.toFixed(2)} (${parts})`);
+    }
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  const cmd = commands.cachette;
+  if (cmd) {
+    const ok = (cmd.hit?.perCall ?? 1) === 1 && (cmd.ttlHit?.perCall ?? 1) === 1 && (cmd.miss?.perCall ?? 2) <= 2;
+    if (!ok) missed++;
+    lines.push('');
+    lines.push(`Command targets (1 per hit, sliding TTL included; ≤ 2 per miss): ${ok ? 'met' : 'MISSED'}`);
+  }
+  if (trap) {
+    lines.push('');
+    lines.push('node-redis 6 default per-command timeout (5 s, an AbortSignal per command) vs `commandOptions: { timeout: 0 }`, raw GET + JSON.parse hits, 3 rounds each, not interleaved:');
+    lines.push('');
+    lines.push('| in flight | timeout: 0 ops/s | default options ops/s | default / timeout 0 |');
+    lines.push('| --- | ---: | ---: | ---: |');
+    for (const t of trap) lines.push(`| ${t.concurrency} | ${fmt(t.fairOps)} | ${fmt(t.defaultOps)} | ${ratio(t.ratio)} |`);
+  }
+  if (stats) {
+    lines.push('');
+    lines.push(`cachette stats over the run: ${stats.hits} hits, ${stats.misses} misses, ${stats.errors} errors`);
+    if (stats.errors > 0) missed++;
+  }
+  return { text: lines.join('\n'), missed };
+}
+
+/** The commit the measured build comes from, and whether lib/ differed from it. */
+function gitRevision() {
+  const git = (...args) => execFileSync('git', args, { cwd: new URL('..', import.meta.url), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    const head = git('rev-parse', '--short', 'HEAD');
+    return git('status', '--porcelain', '--', 'lib') === '' ? head : `${head} + uncommitted lib/ changes`;
+  } catch {
+    return 'not a git checkout';
+  }
+}
+
+function positiveInt(text, fallback) {
+  const n = Number(text);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+function listEnv(text) {
+  return text ? text.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+main().catch((error) => {
+  console.error(error);
+  killServer();
+  process.exit(1);
+});
