@@ -3,47 +3,21 @@
  * store, and its printed account of each call is checked line by line.
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
+import { ensureBuilt } from './helpers/build.js';
 import { findRedisServer } from './helpers/redis-server.js';
 
 const root = resolve(__dirname, '..');
-const builtEntry = join(root, 'dist', 'esm', 'index.js');
 
 interface Run {
   code: number | null;
   stdout: string;
   stderr: string;
   lines: string[];
-}
-
-/** Newest modification time of any file under `dir`. */
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** Build unless dist/ is newer than every file in lib/ (CI builds just before testing). */
-async function ensureBuilt(): Promise<void> {
-  let builtAt = 0;
-  try {
-    builtAt = statSync(builtEntry).mtimeMs;
-  } catch {
-    // not built yet
-  }
-  if (builtAt >= newestMtime(join(root, 'lib'))) return;
-  await new Promise<void>((done, fail) => {
-    execFile('npm', ['run', 'build', '--silent'], { cwd: root, timeout: 150_000 }, (error, _stdout, stderr) =>
-      error ? fail(new Error(`npm run build failed: ${stderr || error.message}`)) : done(),
-    );
-  });
 }
 
 /** Run the demo with `env` added to this process's environment; resolves when it exits (bounded). */
