@@ -13,6 +13,7 @@
 //                      as contestant 'cachette-b', 'cachette-c', … (to measure a change against
 //                      this build in the same run)
 import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -45,6 +46,11 @@ const COUNT_CALLS = 1000;
 const MAX_KEYS_BEFORE_FLUSH = 50_000;
 const OUT_DIR = new URL('../.bench-tmp/', import.meta.url);
 
+/** The lock's ttl in the hand-written lock (cachette's `lock: true` default). */
+const LOCK_TTL_MS = 10_000;
+/** Compare-and-delete, as cachette's Redis store sends it. */
+const RELEASE_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+
 /** The fair client settings: the same ones cachette uses for the client it creates. */
 const FAIR_CLIENT_OPTIONS = { disableOfflineQueue: true, commandOptions: { timeout: 0 } };
 
@@ -55,6 +61,9 @@ const SCENARIOS = [
   { id: 'ttl-hit-64', kind: 'ttlHit', concurrency: 64, label: 'hit + per-call ttl (GETEX)', target: 0.85 },
   { id: 'miss-seq', kind: 'miss', concurrency: 1, label: 'miss (GET + SET PX)', target: undefined },
   { id: 'miss-64', kind: 'miss', concurrency: 64, label: 'miss (GET + SET PX)', target: 0.8 },
+  // The cross-process lock on (`lock: true`), uncontended: what the lock adds to every miss.
+  { id: 'lock-miss-seq', kind: 'lockMiss', concurrency: 1, label: 'miss, lock on (+ SET NX, GET, EVALSHA)', target: undefined },
+  { id: 'lock-miss-64', kind: 'lockMiss', concurrency: 64, label: 'miss, lock on (+ SET NX, GET, EVALSHA)', target: undefined },
 ].filter((s) => ONLY_SCENARIOS === undefined || ONLY_SCENARIOS.includes(s.id));
 
 // ---------------------------------------------------------------------------------------------
@@ -172,6 +181,9 @@ async function rawContestant(port) {
     await multi.exec();
   };
   await seed();
+  // The lock by hand, with the commands cachette sends: SET NX PX beside a second GET (one round
+  // trip), the origin, SET PX, then compare-and-delete by EVALSHA.
+  const releaseSha = await client.scriptLoad(RELEASE_SCRIPT);
   return {
     id: 'raw',
     title: 'raw node-redis',
@@ -184,6 +196,22 @@ async function rawContestant(port) {
         if (stored !== null) return JSON.parse(stored);
         const value = await origin(n);
         await client.set(key, JSON.stringify(value), { expiration: { type: 'PX', value: TTL_MS } });
+        return value;
+      },
+      lockMiss: async (n) => {
+        const key = `raw:lock:${n}`;
+        const stored = await client.get(key);
+        if (stored !== null) return JSON.parse(stored);
+        const lockKey = `${key}|lock`;
+        const token = randomUUID();
+        const [taken, again] = await Promise.all([
+          client.set(lockKey, token, { condition: 'NX', expiration: { type: 'PX', value: LOCK_TTL_MS } }),
+          client.get(key),
+        ]);
+        if (again !== null || taken === null) throw new Error('bench: a fresh key was locked or stored already');
+        const value = await origin(n);
+        await client.set(key, JSON.stringify(value), { expiration: { type: 'PX', value: TTL_MS } });
+        await client.evalSha(releaseSha, { keys: [lockKey], arguments: [token] });
         return value;
       },
     },
@@ -213,6 +241,12 @@ async function cachetteContestant(port, lib = { cached, createCache }, id = 'cac
   const cache = createCache({ store: { type: 'redis', host: '127.0.0.1', port }, namespace: id });
   const getUser = cached(origin, { cache, name: 'user', ttl: TTL_MS });
   const getFresh = cached(origin, { cache, name: 'miss', ttl: TTL_MS });
+  let getLocked;
+  try {
+    getLocked = cached(origin, { cache, name: 'lock', ttl: TTL_MS, lock: true });
+  } catch {
+    getLocked = undefined; // a BENCH_COMPARE build from before the lock
+  }
   const seed = async () => {
     for (let i = 0; i < HOT_KEYS; i++) await getUser(i);
   };
@@ -224,9 +258,15 @@ async function cachetteContestant(port, lib = { cached, createCache }, id = 'cac
       hit: (i) => getUser(i % HOT_KEYS),
       ttlHit: (i) => getUser(i % HOT_KEYS, { ttl: TTL_MS }),
       miss: (n) => getFresh(n),
+      ...(getLocked ? { lockMiss: (n) => getLocked(n) } : {}),
     },
     seed,
-    check: () => ({ hits: getUser.stats.hits, misses: getUser.stats.misses + getFresh.stats.misses, errors: getUser.stats.errors + getFresh.stats.errors }),
+    check: () => ({
+      hits: getUser.stats.hits,
+      misses: getUser.stats.misses + getFresh.stats.misses + (getLocked?.stats.misses ?? 0),
+      errors: getUser.stats.errors + getFresh.stats.errors + (getLocked?.stats.errors ?? 0),
+      lockWaits: getLocked?.stats.lockWaits ?? 0,
+    }),
     close: () => cache.close(),
   };
 }
@@ -304,6 +344,8 @@ async function cacheManagerContestant(port) {
 
 /** A counter shared by every miss operation, so each miss uses a key never used before. */
 let missSequence = 0;
+/** Scenario kinds whose calls must each use a key never used before. */
+const freshKeys = (kind) => kind === 'miss' || kind === 'lockMiss';
 
 /**
  * Run `op` with `concurrency` calls in flight for `ms`: operations completed, seconds taken, and the
@@ -317,7 +359,7 @@ async function measure(op, kind, concurrency, ms) {
   const end = start + ms;
   const worker = async () => {
     while (performance.now() < end) {
-      const i = kind === 'miss' ? missSequence++ : next++;
+      const i = freshKeys(kind) ? missSequence++ : next++;
       await op(i);
       done++;
     }
@@ -333,7 +375,7 @@ async function measure(op, kind, concurrency, ms) {
 /** Redis commands sent per call, from INFO commandstats around `calls` sequential calls. */
 async function countCommands(admin, op, kind, calls) {
   await admin.configResetStat();
-  for (let c = 0; c < calls; c++) await op(kind === 'miss' ? missSequence++ : c);
+  for (let c = 0; c < calls; c++) await op(freshKeys(kind) ? missSequence++ : c);
   const info = await admin.info('commandstats');
   const perCommand = {};
   let total = 0;
@@ -421,7 +463,7 @@ async function main() {
   const commands = {};
   for (const c of contestants) {
     commands[c.id] = {};
-    for (const kind of ['hit', 'ttlHit', 'miss']) {
+    for (const kind of ['hit', 'ttlHit', 'miss', 'lockMiss']) {
       if (c.ops[kind]) commands[c.id][kind] = await countCommands(admin, c.ops[kind], kind, COUNT_CALLS);
     }
   }
@@ -572,6 +614,21 @@ function renderReport({ machine, startedAt, results, commands, contestants, trap
     cells.push(extra);
     lines.push(`| ${cells.join(' | ')} |`);
   }
+  const lockPairs = [1, 64]
+    .map((n) => [n, results.find((r) => r.kind === 'miss' && r.concurrency === n)?.contestants.cachette, results.find((r) => r.kind === 'lockMiss' && r.concurrency === n)?.contestants.cachette])
+    .filter(([, off, on]) => off !== undefined && on !== undefined);
+  if (lockPairs.length > 0) {
+    lines.push('');
+    lines.push('cachette, cost per miss with `lock: true` vs without (uncontended; same run, separate rounds):');
+    lines.push('');
+    lines.push('| in flight | miss ops/s | miss, lock on ops/s | lock on / off | CPU µs per miss | CPU µs per miss, lock on | added by the lock |');
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const [n, off, on] of lockPairs) {
+      lines.push(
+        `| ${n} | ${fmt(off.medianOps)} | ${fmt(on.medianOps)} | ${ratio(on.medianOps / off.medianOps)} | ${off.cpuMicrosPerOp.toFixed(1)} | ${on.cpuMicrosPerOp.toFixed(1)} | ${(on.cpuMicrosPerOp - off.cpuMicrosPerOp).toFixed(1)} |`,
+      );
+    }
+  }
   lines.push('');
   lines.push(`Redis commands per call (INFO commandstats over ${COUNT_CALLS} sequential calls):`);
   lines.push('');
@@ -582,6 +639,7 @@ function renderReport({ machine, startedAt, results, commands, contestants, trap
     ['hit', 'hit'],
     ['ttlHit', 'hit + per-call ttl'],
     ['miss', 'miss'],
+    ['lockMiss', 'miss, lock on'],
   ];
   for (const [kind, label] of kinds) {
     const cells = [label];
@@ -616,7 +674,7 @@ function renderReport({ machine, startedAt, results, commands, contestants, trap
   }
   if (stats) {
     lines.push('');
-    lines.push(`cachette stats over the run: ${stats.hits} hits, ${stats.misses} misses, ${stats.errors} errors`);
+    lines.push(`cachette stats over the run: ${stats.hits} hits, ${stats.misses} misses, ${stats.errors} errors, ${stats.lockWaits} lock waits`);
     if (stats.errors > 0) missed++;
   }
   return { text: lines.join('\n'), missed };
