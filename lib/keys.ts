@@ -23,6 +23,10 @@
  *
  * Keys longer than {@link MAX_KEY_LENGTH} keep their first {@link MAX_KEY_LENGTH} characters and end in
  * `#` + the base64url SHA-256 of the whole key, so they stay bounded and still unique.
+ *
+ * Derived keys: the cross-process miss lock of a key is `<key>|lock` (`locks.ts`). No key built from
+ * encoded arguments or bounded by a hash ends in `|lock`; `keyBuilder` results, fixed keys and the
+ * head of a function without arguments are user strings that must not end that way either.
  * @module
  */
 import { createHash } from 'node:crypto';
