@@ -5,12 +5,13 @@
  * wait on promises the test settles, and expiries are waited for by polling the store.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { cached, createCache, type Cache, type Logger } from '../../lib/index.js';
+import { cached, createCache, type Cache, type Clock, type Logger } from '../../lib/index.js';
 import { lockKeyOf } from '../../lib/locks.js';
 import { MemoryStore } from '../../lib/stores/memory.js';
 import { RedisStore } from '../../lib/stores/redis.js';
 import type { Store } from '../../lib/stores/store.js';
 import { deferred, flush } from '../helpers/deferred.js';
+import { fakeClock } from '../helpers/fake-clock.js';
 import { startRedis, waitUntil, type TestRedis } from '../helpers/redis-server.js';
 
 let redis: TestRedis;
@@ -106,9 +107,9 @@ describe.each(topologies)('the miss lock on %s', (_label, topology) => {
   });
 
   /** One "process": a cache of its own on the shared backing store, counting store calls. */
-  function startProcess(logger: Logger = recordingLogger()): { cache: Cache; store: CountingStore; logger: Logger } {
+  function startProcess(logger: Logger = recordingLogger(), clock?: Clock): { cache: Cache; store: CountingStore; logger: Logger } {
     const store = new CountingStore(topology.store());
-    const cache = createCache({ store, namespace: 'lock', logger });
+    const cache = createCache({ store, namespace: 'lock', logger, ...(clock ? { clock } : {}) });
     opened.push(cache);
     // A cache does not own a store it is given: close the Redis connection with the cache.
     const close = cache.close.bind(cache);
@@ -336,5 +337,35 @@ describe.each(topologies)('the miss lock on %s', (_label, topology) => {
     expect(runs).toBe(0);
     expect(a.store.calls.set).toBe(0);
     expect(await a.store.inner.get(lockKeyOf(f.keyFor(1)))).toBeUndefined();
+  });
+
+  it('refreshes a stale entry once across processes (staleWhileRevalidate)', async () => {
+    const clock = fakeClock();
+    const a = startProcess(recordingLogger(), clock);
+    const b = startProcess(recordingLogger(), clock);
+    const gate = deferred<void>();
+    let runs = 0;
+    const origin = async (id: number) => {
+      const run = ++runs;
+      if (run > 1) await gate.promise;
+      return { id, run };
+    };
+    const options = { name: 'price', ttl: 1000, staleWhileRevalidate: '1m', lock: true } as const;
+    const fa = cached(origin, { cache: a.cache, ...options });
+    const fb = cached(origin, { cache: b.cache, ...options });
+    expect(await fa(1)).toEqual({ id: 1, run: 1 });
+
+    clock.advance(1500); // stale, within the window: both serve it and refresh in the background
+    expect(await fa(1)).toEqual({ id: 1, run: 1 });
+    expect(await fb(1)).toEqual({ id: 1, run: 1 });
+    await waitUntil(() => fa.stats.lockWaits + fb.stats.lockWaits === 1);
+    gate.resolve();
+    await waitUntil(() => a.cache.flights.size === 0 && b.cache.flights.size === 0);
+
+    expect(runs).toBe(2);
+    expect(await fa(1)).toEqual({ id: 1, run: 2 });
+    expect(await fb(1)).toEqual({ id: 1, run: 2 });
+    expect(fa.stats.stale + fb.stats.stale).toBe(2);
+    expect(fa.stats.lockTakeovers + fb.stats.lockTakeovers).toBe(0);
   });
 });
