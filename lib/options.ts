@@ -163,7 +163,7 @@ export interface CachedOptions<F extends AnyFunction> {
    * `true` for the defaults, or {@link LockOptions}. The holder runs the origin and writes the value;
    * other processes wait (bounded) for it. Needs a store with `setIfAbsent` and `deleteIfEquals`
    * (Redis and memory have both); on another store only the in-process single-flight applies.
-   * [Stampede protection](../guides/stampede-protection.md)
+   * See the stampede protection guide (`docs/guides/stampede-protection.md`).
    * @defaultValue false
    */
   lock?: boolean | LockOptions;
@@ -596,7 +596,9 @@ function msOrUndefined(value: Duration | undefined): number | undefined {
 
 /** Validate per-call options and resolve them. @throws {CacheConfigError} */
 export function resolveCallOptions(options: CallOptions): ResolvedCall {
-  const parsed = parseOrThrow(callOptionsSchema, options, 'callOptions');
+  // Per-call options sit on the hot path (a sliding TTL passes { ttl } on every hit): the common
+  // shapes are checked by hand; anything else goes through zod for the same messages as before.
+  const parsed = isPlainCallOptions(options) ? options : parseOrThrow(callOptionsSchema, options, 'callOptions');
   const bypass = parsed.bypassCache === true;
   const refresh = !bypass && parsed.forceRefresh === true;
   return {
@@ -609,6 +611,20 @@ export function resolveCallOptions(options: CallOptions): ResolvedCall {
     ...(parsed.timeout === undefined ? {} : resolveTimeout(parsed.timeout as TimeoutOption)),
     signal: parsed.signal,
   };
+}
+
+/** True for call options made only of booleans and a numeric `ttl` ≥ 0: valid without asking zod. */
+function isPlainCallOptions(options: CallOptions): boolean {
+  for (const key in options) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    if (key === 'ttl') {
+      if (typeof value !== 'number' || !(value >= 0)) return false;
+    } else if (!(CALL_OPTION_NAMES.has(key) && typeof value === 'boolean')) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------

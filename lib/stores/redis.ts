@@ -86,7 +86,7 @@ export const DEFAULT_OP_TIMEOUT_MS = 500;
  *   waiting for Redis. The very first operation waits for the first connection, bounded by the
  *   operation timeout.
  * - Bounds every operation by `opTimeoutMs` with one shared coarse timer, not a timer per operation.
- * - Skips Redis while its circuit breaker is open (see {@link RedisStoreOptions.breaker}); {@link RedisStore.health}
+ * - Skips Redis while its circuit breaker is open (the `breaker` option); {@link RedisStore.health}
  *   reports the breaker's state.
  * - On a read-only replica, a `GETEX` refused with `READONLY` makes later `getAndExpire` calls plain
  *   `GET`s (hits are served, the TTL is not extended) until a write succeeds again.
@@ -133,7 +133,9 @@ export class RedisStore implements Store<string | Buffer> {
       this.#client = createOwnClient(options, timeoutMs) as unknown as RedisClientLike;
       this.#owned = true;
     }
-    this.#commands = withoutCommandTimeout(this.#client, options.binary === true);
+    // A client the store created already has node-redis' command timeout off; only a client you
+    // passed in (or a binary store) needs the per-store command options proxy.
+    this.#commands = this.#owned && options.binary !== true ? this.#client : withoutCommandTimeout(this.#client, options.binary === true);
     const onError = options.onConnectionError;
     // An EventEmitter without an 'error' listener throws: always listen, even on a client we were given.
     this.#client.on('error', (error: Error) => onError?.(error));
