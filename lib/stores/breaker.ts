@@ -42,7 +42,7 @@ export interface StoreHealth {
   readonly opens: number;
 }
 
-/** Options of {@link CircuitBreaker}. */
+/** Options of a store's circuit breaker (the Redis store's `breaker` option). */
 export interface BreakerOptions {
   /**
    * Consecutive failures that open the breaker; a positive integer. `Infinity` never opens it
