@@ -4,6 +4,9 @@
  * and the circuit breaker stays closed: a refusal is an answer, not an outage.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createClient } from 'redis';
 import { RedisMemoryServer } from 'redis-memory-server';
 import { cached, createCache as createCacheOf, type Cache, type CacheConfig, type Logger } from '../../lib/index.js';
@@ -91,15 +94,20 @@ describe('a full Redis (maxmemory reached, noeviction)', () => {
 describe('a read-only replica', () => {
   let replica: RedisMemoryServer;
   let replicaUrl: string;
+  let replicaDir: string;
 
   beforeAll(async () => {
     // Without this the primary waits 5 s for more replicas before its first (diskless) full sync.
     await redis.admin.configSet('repl-diskless-sync-delay', '0');
-    replica = await RedisMemoryServer.create({ instance: { args: ['--replicaof', redis.host, String(redis.port)] } });
+    // The replica loads the primary's data from the socket and works in a temporary folder: it leaves no dump.rdb behind.
+    replicaDir = mkdtempSync(join(tmpdir(), 'cachette-replica-'));
+    const args = ['--replicaof', redis.host, String(redis.port), '--repl-diskless-load', 'swapdb', '--dir', replicaDir];
+    replica = await RedisMemoryServer.create({ instance: { args } });
     replicaUrl = `redis://${await replica.getHost()}:${await replica.getPort()}`;
   });
   afterAll(async () => {
     await replica.stop();
+    rmSync(replicaDir, { recursive: true, force: true });
   });
 
   it('serves what the primary stored, fails writes open and counts them, and keeps the breaker closed', async () => {
