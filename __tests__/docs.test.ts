@@ -37,9 +37,10 @@ function filesUnder(dir: string): string[] {
 
 it('keeps docs/reference in step with the TSDoc in lib/ (run `npm run docs` when this fails)', () => {
   // typedoc is ESM-only, so run its CLI in a child process rather than importing it into jest.
-  // Type errors are `npm run typecheck`'s job; skipping that pass here saves a few seconds.
+  // Same flags as `npm run docs`: with --skipErrorChecking typedoc resolves some inherited members
+  // differently (CacheOriginTimeoutError.store), so the test would reject what `npm run docs` makes.
   const typedoc = join(root, 'node_modules', 'typedoc', 'bin', 'typedoc');
-  const run = spawnSync(process.execPath, [typedoc, '--out', fresh, '--logLevel', 'Error', '--skipErrorChecking'], {
+  const run = spawnSync(process.execPath, [typedoc, '--out', fresh, '--logLevel', 'Error'], {
     cwd: root,
     encoding: 'utf8',
     timeout: 60_000,
