@@ -75,7 +75,9 @@ describe('circuit breaker on a real Redis', () => {
     await waitUntil(async () => (await executed('get')) + (await executed('set')) >= 5);
     expect({ get: await executed('get'), set: await executed('set') }).toEqual({ get: 3, set: 2 });
 
-    // Redis answers again, but the breaker stays open until the cool-down has passed …
+    // Redis answers again (on the connection the store opened anew when the breaker opened), but
+    // the breaker stays open until the cool-down has passed …
+    await waitUntil(() => (cache.store as RedisStore).client.isReady);
     expect(await getUser(1)).toEqual({ id: 1, run: 22 });
     expect(cache.health().state).toBe('open');
     clock.advance(2000);

@@ -87,7 +87,8 @@ export const DEFAULT_OP_TIMEOUT_MS = 500;
  *   operation timeout.
  * - Bounds every operation by `opTimeoutMs` with one shared coarse timer, not a timer per operation.
  * - Skips Redis while its circuit breaker is open (the `breaker` option); {@link RedisStore.health}
- *   reports the breaker's state.
+ *   reports the breaker's state. Each time the breaker opens, a connection the store opened is
+ *   dropped and opened again, so a peer that accepted it and went silent cannot hold it for good.
  * - On a read-only replica, a `GETEX` refused with `READONLY` makes later `getAndExpire` calls plain
  *   `GET`s (hits are served, the TTL is not extended) until a write succeeds again.
  * - Never closes a client it was given.
@@ -119,7 +120,15 @@ export class RedisStore implements Store<string | Buffer> {
   constructor(options: RedisStoreOptions) {
     const timeoutMs = options.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS;
     const breaker = options.breaker === false ? { threshold: Infinity } : options.breaker;
-    this.#breaker = new CircuitBreaker('redis', { ...breaker, isOutage: (error) => !isRefusal(error) });
+    const onOpen = breaker?.onOpen;
+    this.#breaker = new CircuitBreaker('redis', {
+      ...breaker,
+      isOutage: (error) => !isRefusal(error),
+      onOpen: (health, error) => {
+        onOpen?.(health, error);
+        this.#reconnect();
+      },
+    });
     // Every watched operation reports its outcome to the breaker, from handlers Deadlines has anyway.
     this.#deadlines = new Deadlines(
       timeoutMs,
@@ -218,8 +227,26 @@ export class RedisStore implements Store<string | Buffer> {
     const client = this.#client as unknown as { isOpen: boolean; isReady: boolean; close(): Promise<void>; destroy(): void };
     if (client.isOpen) {
       if (client.isReady === false) client.destroy(); // not connected: nothing to flush, stop reconnecting
-      else await client.close().catch(() => client.destroy());
+      else await closeWithin(client, this.#deadlines.timeoutMs);
     }
+  }
+
+  /**
+   * Drop the connection and open a new one, each time the breaker opens (a client the store created
+   * only: yours is never closed). node-redis reconnects only when its socket closes, and with command
+   * timeouts off its handshake has no deadline either, so a peer that accepts a connection and never
+   * answers (a hung proxy, a frozen server, a host gone silent without a reset) would otherwise hold
+   * the client for good, and hits would never resume.
+   */
+  #reconnect(): void {
+    if (!this.#owned || this.#closed) return;
+    const client = this.#client as unknown as { isOpen: boolean; destroy(): void };
+    if (client.isOpen) client.destroy(); // commands still in flight reject: they fail open
+    // On a later turn: node-redis' connect loop of the socket just destroyed must see it gone first,
+    // or it may take the new, still-handshaking connection for ready.
+    setImmediate(() => {
+      if (!this.#closed && !client.isOpen) this.#client.connect().catch(noop); // failures arrive as 'error' events
+    });
   }
 
   /**
@@ -318,6 +345,26 @@ const COMPARE_AND_DELETE_SHA1 = createHash('sha1').update(COMPARE_AND_DELETE).di
 
 function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+/**
+ * Close gracefully (replies to commands in flight are awaited), but for at most `ms`: a frozen or
+ * silent server would otherwise hold `close()` forever. Then the connection is cut.
+ */
+async function closeWithin(client: { close(): Promise<void>; destroy(): void }, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const closed = await Promise.race([
+    client.close().then(
+      () => true,
+      () => false,
+    ),
+    expired,
+  ]);
+  clearTimeout(timer);
+  if (!closed) client.destroy();
 }
 
 /** Reply classes of node-redis, by name too: a client you pass in may come from another copy of it. */
