@@ -3,6 +3,7 @@
  * The binary is looked up on PATH when the test starts (REDISMS_SYSTEM_BINARY wins when set), so
  * nothing is downloaded or compiled.
  */
+import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { createClient } from 'redis';
@@ -47,6 +48,11 @@ export interface TestRedis {
   /** Stop the server process (SIGTERM) without starting it again; `start()` brings it back on the same port. */
   kill(): Promise<void>;
   start(): Promise<void>;
+  /**
+   * Kill the server process with SIGKILL (no shutdown: the kernel resets its connections) and wait
+   * until it has exited; `start()` brings it back on the same port, empty.
+   */
+  sigkill(): Promise<void>;
   /** Freeze (SIGSTOP) or thaw (SIGCONT) the server process: it keeps its sockets but answers nothing. */
   freeze(): void;
   thaw(): void;
@@ -81,6 +87,18 @@ export async function startRedis(): Promise<TestRedis> {
     },
     kill,
     start,
+    async sigkill() {
+      const child = childOf(server);
+      const exited = new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) resolve();
+        else child.once('exit', () => resolve());
+      });
+      process.kill(child.pid!, 'SIGKILL');
+      await exited;
+      // The process is gone already: this only clears redis-memory-server's record of it (and its
+      // watchdog process), so that start() can launch a new one on the same port.
+      await server.stop();
+    },
     freeze() {
       process.kill(pidOf(server), 'SIGSTOP');
     },
@@ -94,11 +112,15 @@ export async function startRedis(): Promise<TestRedis> {
   };
 }
 
-function pidOf(server: RedisMemoryServer): number {
+function childOf(server: RedisMemoryServer): ChildProcess {
   const info = server.getInstanceInfo();
-  const pid = info ? info.instance.childProcess?.pid : undefined;
-  if (pid === undefined) throw new Error('redis-server is not running');
-  return pid;
+  const child = info ? info.instance.childProcess : null;
+  if (!child || child.pid === undefined) throw new Error('redis-server is not running');
+  return child;
+}
+
+function pidOf(server: RedisMemoryServer): number {
+  return childOf(server).pid!;
 }
 
 /** Poll `check` until it is true (bounded: fails after `attempts` tries). */
