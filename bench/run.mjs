@@ -537,21 +537,81 @@ async function main() {
     await rawDefault.close();
   }
 
+  // Redis down: what fail-open costs per call (runs last, on a port nothing listens on).
+  let down;
+  if (ONLY_SCENARIOS === undefined || ONLY_SCENARIOS.includes('redis-down')) down = await measureRedisDown();
+
   const stats = contestants.find((c) => c.id === 'cachette')?.check?.();
   for (const c of contestants) await c.close();
   await admin.close();
   killServer();
 
   const report = renderReport({ machine, startedAt, port, results, commands, contestants, trap, stats });
+  if (down !== undefined) report.text += '\n\n' + renderRedisDown(down);
   console.log('\n' + report.text);
   await mkdir(OUT_DIR, { recursive: true });
   await writeFile(new URL('results.md', OUT_DIR), report.text + '\n');
   await writeFile(
     new URL('results.json', OUT_DIR),
-    JSON.stringify({ startedAt, machine, settings: { ROUND_MS, ROUNDS, WARMUP_MS, HOT_KEYS, TTL_MS }, commands, results, trap, cachetteStats: stats }, null, 2) + '\n',
+    JSON.stringify({ startedAt, machine, settings: { ROUND_MS, ROUNDS, WARMUP_MS, HOT_KEYS, TTL_MS }, commands, results, trap, down, cachetteStats: stats }, null, 2) + '\n',
   );
   console.log(`(also written to .bench-tmp/results.md and .bench-tmp/results.json)`);
   if (STRICT && report.missed > 0) process.exitCode = 1;
+}
+
+/**
+ * Fail-open cost with Redis down: the origin called directly, beside cachette pointed at a port
+ * nothing listens on, with its circuit breaker (default) and without it. Every call must answer.
+ */
+async function measureRedisDown() {
+  const deadPort = await freePort();
+  const quiet = { warn() {}, error() {} };
+  const withBreaker = createCache({ store: { type: 'redis', host: '127.0.0.1', port: deadPort }, logger: quiet });
+  const noBreaker = createCache({ store: { type: 'redis', host: '127.0.0.1', port: deadPort }, logger: quiet, breaker: false });
+  const viaBreaker = cached(origin, { cache: withBreaker, name: 'down', ttl: TTL_MS });
+  const viaNoBreaker = cached(origin, { cache: noBreaker, name: 'down', ttl: TTL_MS });
+  const contenders = [
+    ['origin alone', (i) => origin(i)],
+    ['cachette, breaker on (default)', (i) => viaBreaker(i)],
+    ['cachette, breaker off', (i) => viaNoBreaker(i)],
+  ];
+  process.stdout.write('redis-down:');
+  for (const [, op] of contenders) await measure(op, 'hit', 1, WARMUP_MS);
+  const rows = [];
+  for (const concurrency of [1, 64]) {
+    for (const [label, op] of contenders) {
+      const ops = [];
+      const cpu = [];
+      for (let r = 0; r < 5; r++) {
+        const m = await measure(op, 'hit', concurrency, ROUND_MS / 2);
+        ops.push(m.ops / m.seconds);
+        cpu.push(m.cpuMicros / m.ops);
+      }
+      rows.push({ concurrency, label, medianOps: median(ops), cpuMicrosPerOp: median(cpu) });
+    }
+    process.stdout.write(` ${concurrency}`);
+  }
+  process.stdout.write('\n');
+  const answered = { breaker: viaBreaker.stats, noBreaker: viaNoBreaker.stats };
+  await withBreaker.close();
+  await noBreaker.close();
+  return { rows, stats: answered };
+}
+
+function renderRedisDown(down) {
+  const lines = [
+    'Redis down (a port nothing listens on): fail-open cost per call. Every call answered from the origin.',
+    '',
+    '| in flight | contender | calls/s | CPU µs per call |',
+    '| --- | --- | ---: | ---: |',
+  ];
+  for (const row of down.rows) {
+    lines.push(`| ${row.concurrency} | ${row.label} | ${Math.round(row.medianOps).toLocaleString('en-US')} | ${row.cpuMicrosPerOp.toFixed(2)} |`);
+  }
+  const b = down.stats.breaker;
+  const n = down.stats.noBreaker;
+  lines.push('', `breaker on: ${b.misses} calls, ${b.errors} errors, ${b.skipped ?? 0} store operations skipped; breaker off: ${n.misses} calls, ${n.errors} errors`);
+  return lines.join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -81,7 +81,9 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
   // With stale windows the physical TTL is ttl + window: an extension keeps the window.
   const extendMs = call?.ttlMs === undefined ? undefined : call.ttlMs + (usesExtras(ctx) ? Math.max(ctx.swrMs, ctx.staleIfErrorMs) : 0);
   let raw: string | Uint8Array | undefined;
-  try {
+  // An open circuit breaker: go straight to the origin without a rejected read.
+  if (store.isAvailable?.() === false) ctx.stats.skipped++;
+  else try {
     raw =
       extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit && store.getAndExpire !== undefined
         ? await store.getAndExpire(key, extendMs)
@@ -356,6 +358,11 @@ export async function write(
   callTtlMs: number | undefined,
   computeMs = 0,
 ): Promise<void> {
+  // An open circuit breaker would refuse the write: skip the encoding and the rejected promise.
+  if (ctx.store.isAvailable?.() === false) {
+    ctx.stats.skipped++;
+    return;
+  }
   if (ctx.skipCache !== undefined) {
     try {
       if (ctx.skipCache(value, args)) return;

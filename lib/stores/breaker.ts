@@ -120,6 +120,16 @@ export class CircuitBreaker {
   }
 
   /**
+   * True while operations would be skipped: open, or half-open with its probe out, and the cool-down
+   * not over. Unlike {@link admit} it changes nothing.
+   */
+  get skipping(): boolean {
+    if (this.closed) return false;
+    const since = this.#state === 'open' ? this.#openedAt : this.#probeAt;
+    return this.#clock.now() - since < this.#cooldownMs;
+  }
+
+  /**
    * Ask to send an operation while the breaker is not closed: `undefined` lets it through as the
    * probe (the cool-down has passed), otherwise the {@link CacheUnavailableError} to fail it with.
    *

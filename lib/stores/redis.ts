@@ -95,6 +95,11 @@ export const DEFAULT_OP_TIMEOUT_MS = 500;
  */
 export class RedisStore implements Store<string | Buffer> {
   readonly name = 'redis';
+
+  /** `false` while the circuit breaker skips Redis (see {@link Store.isAvailable}). */
+  isAvailable(): boolean {
+    return !this.#breaker.skipping;
+  }
   readonly #client: RedisClientLike;
   /** The client commands go through: `#client` with node-redis' per-command timeout switched off. */
   readonly #commands: RedisClientLike;

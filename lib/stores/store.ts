@@ -46,6 +46,12 @@ export interface Store<P = string | Uint8Array> {
   getAndExpire?(key: string, ttlMs: number): MaybePromise<P | undefined>;
 
   /**
+   * `false` while the store knows it would skip operations (an open circuit breaker): the engine then
+   * does not encode or send a write it would only see refused. Optional: without it, always tried.
+   */
+  isAvailable?(): boolean;
+
+  /**
    * Store `value` under `key` only when `key` holds nothing (Redis `SET … NX PX`). Resolves `true`
    * when this call stored it, `false` when the key already held a value (which is left as it was).
    * The cross-process miss lock takes its lock with this.
