@@ -3,7 +3,7 @@
  * redis-cli shows, and a failing origin is answered from a stale entry.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { cached, createCache, type Cache } from '../../lib/index.js';
+import { CacheOriginTimeoutError, cached, createCache, originSignal, type Cache } from '../../lib/index.js';
 import { startRedis, waitUntil, type TestRedis } from '../helpers/redis-server.js';
 
 let redis: TestRedis;
@@ -67,5 +67,44 @@ describe('stale serving on Redis', () => {
     await f(1);
     await f(1, { ttl: '1m' });
     expect(await redis.admin.pTTL(f.keyFor(1))).toBeGreaterThan(60_000);
+  });
+
+  it('rejects a call past its hard timeout, stores the late answer, and fires the origin signal', async () => {
+    let release!: (value: string) => void;
+    let signal: AbortSignal | undefined;
+    const f = cached(
+      (id: number) => {
+        signal = originSignal();
+        return new Promise<string>((resolve) => (release = resolve)).then((v) => `${v}:${id}`);
+      },
+      { cache, name: 'slow', ttl: '1m', timeout: { hard: 50 } },
+    );
+    await expect(f(1)).rejects.toBeInstanceOf(CacheOriginTimeoutError);
+    expect(signal?.aborted).toBe(true);
+    release('late');
+    await waitUntil(async () => (await redis.admin.exists(f.keyFor(1))) === 1);
+    expect(await f(1)).toBe('late:1');
+    expect(f.stats).toMatchObject({ timeouts: 1, hits: 1 });
+  });
+
+  it('lets one caller abort without disturbing another waiting for the same run', async () => {
+    let release!: (value: string) => void;
+    let runs = 0;
+    const f = cached(
+      (id: number) => {
+        runs++;
+        return new Promise<string>((resolve) => (release = resolve)).then((v) => `${v}:${id}`);
+      },
+      { cache, name: 'shared', ttl: '1m' },
+    );
+    const controller = new AbortController();
+    const leaving = f(1, { signal: controller.signal });
+    const staying = f(1);
+    await waitUntil(() => runs === 1 && f.stats.misses === 2);
+    controller.abort();
+    await expect(leaving).rejects.toMatchObject({ name: 'AbortError' });
+    release('v');
+    expect(await staying).toBe('v:1');
+    expect(runs).toBe(1);
   });
 });
