@@ -76,7 +76,14 @@ export interface CallOptions {
  * - `hard`: once it passes, the call rejects with {@link CacheTimeoutError} (or returns a stale value
  *   within `staleIfError`); the origin's result, if it comes, still updates the cache.
  */
-export type TimeoutOption = Duration | { soft?: Duration; hard?: Duration };
+export type TimeoutOption =
+  | Duration
+  | {
+      /** After this, serve a stale value if there is one; the origin goes on in the background. */
+      soft?: Duration;
+      /** After this, reject with {@link CacheOriginTimeoutError} (or serve a stale value within `staleIfError`). */
+      hard?: Duration;
+    };
 
 /** The names that make a trailing plain object count as {@link CallOptions}. */
 export const CALL_OPTION_NAMES: ReadonlySet<string> = new Set([
@@ -155,7 +162,12 @@ export interface CachedOptions<F extends AnyFunction> {
    * expire and never stampede. `true` uses `beta: 1`; a larger `beta` refreshes earlier.
    * @defaultValue false
    */
-  refreshAhead?: boolean | { beta?: number };
+  refreshAhead?:
+    | boolean
+    | {
+        /** How eagerly to refresh: above 1 earlier, below 1 later. @defaultValue 1 */
+        beta?: number;
+      };
   /** Origin timeouts for every call (a per-call `timeout` overrides them). @defaultValue none */
   timeout?: TimeoutOption;
   /**
