@@ -94,7 +94,8 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
   if (raw !== undefined) {
     let entry;
     try {
-      entry = decodeEntry(ctx.cache.serializer, raw);
+      // Functions without stale windows or refresh-ahead need only the value: skip parsing the header's numbers.
+      entry = decodeEntry(ctx.cache.serializer, raw, usesExtras(ctx));
     } catch (error) {
       fail(ctx, 'decode', error, 'cachette: a stored entry could not be decoded; treating it as a miss');
     }

@@ -76,8 +76,8 @@ export function encodeEntry(
  * Decode what the store returned. `undefined` means "not a readable entry": treat as a miss.
  * @throws {CacheSerializationError} when the header is ours but the serializer cannot decode the payload.
  */
-export function decodeEntry(serializer: Serializer, raw: string | Uint8Array): Entry | undefined {
-  if (typeof raw === 'string') return decodeText(serializer, raw);
+export function decodeEntry(serializer: Serializer, raw: string | Uint8Array, meta = true): Entry | undefined {
+  if (typeof raw === 'string') return meta || !raw.startsWith('c1|') ? decodeText(serializer, raw) : decodeValueC1(serializer, raw);
   return decodeBytes(serializer, Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
 }
 
@@ -108,6 +108,36 @@ function decodeText(serializer: Serializer, raw: string): Entry | undefined {
   if (tag !== serializer.name) return undefined;
   const payload = raw.slice(last + 1);
   return { value: runDeserialize(serializer, serializer.binary ? Buffer.from(payload, 'latin1') : payload), ...meta };
+}
+
+/**
+ * The hit path when the caller needs only the value (no stale windows, no refresh-ahead): the header
+ * is checked in place, its numbers are not parsed (`createdAt` is reported as 0, `ttlMs` as unknown).
+ */
+function decodeValueC1(serializer: Serializer, raw: string): Entry | undefined {
+  const a = raw.indexOf('|', 3);
+  const b = a < 0 ? -1 : raw.indexOf('|', a + 1);
+  const c = b < 0 ? -1 : raw.indexOf('|', b + 1);
+  if (c < 0 || !digitsOnly(raw, a + 1, b, false) || !digitsOnly(raw, b + 1, c, true)) return undefined;
+  const tagLength = a - 3;
+  if (tagLength === 1 && raw.charCodeAt(3) === 126 /* ~ */) {
+    return c === raw.length - 1 ? { value: undefined, createdAt: 0, ttlMs: undefined } : undefined;
+  }
+  if (tagLength !== serializer.name.length || !raw.startsWith(serializer.name, 3)) return undefined;
+  const payload = raw.slice(c + 1);
+  return { value: runDeserialize(serializer, serializer.binary ? Buffer.from(payload, 'latin1') : payload), createdAt: 0, ttlMs: undefined };
+}
+
+/** `raw[from, to)` is 1–16 decimal digits (or empty, when `allowEmpty`). */
+function digitsOnly(raw: string, from: number, to: number, allowEmpty: boolean): boolean {
+  const length = to - from;
+  if (length === 0) return allowEmpty;
+  if (length > 16) return false;
+  for (let i = from; i < to; i++) {
+    const code = raw.charCodeAt(i);
+    if (code < 48 || code > 57) return false;
+  }
+  return true;
 }
 
 /** The hit-path decoder for the common `c1` text entry: three `indexOf`s, no arrays, no closures. */
