@@ -35,7 +35,14 @@ export class Cache {
   /** @internal concurrent misses of one key share one origin run, across every function of this cache. */
   readonly flights = new Flights();
   readonly #ownsStore: boolean;
-  readonly #pending = new Set<Promise<unknown>>();
+  // A count, not a set of promises: tracking sits on every miss, and one shared settle handler
+  // allocates nothing per write.
+  #pending = 0;
+  #drained: Array<() => void> = [];
+  readonly #settled = (): void => {
+    this.#pending--;
+    if (this.#pending === 0) for (const wake of this.#drained.splice(0)) wake();
+  };
   #closing: Promise<void> | undefined;
 
   /** @internal use {@link createCache}. */
@@ -51,7 +58,7 @@ export class Cache {
 
   /** Cache writes that have not finished yet (those of `waitForWrite: false` calls included). */
   get pendingWrites(): number {
-    return this.#pending.size;
+    return this.#pending;
   }
 
   /**
@@ -74,7 +81,7 @@ export class Cache {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+      while (this.#pending > 0) await new Promise<void>((resolve) => this.#drained.push(resolve));
       if (this.#ownsStore) await this.store.close?.();
     })();
     return this.#closing;
@@ -82,11 +89,8 @@ export class Cache {
 
   /** @internal keep a background write until it settles, so `close()` can wait for it. */
   track(write: Promise<unknown>): void {
-    this.#pending.add(write);
-    const forget = (): void => {
-      this.#pending.delete(write);
-    };
-    write.then(forget, forget);
+    this.#pending++;
+    write.then(this.#settled, this.#settled);
   }
 
   /** @internal report a cache-layer failure; never throws. */
