@@ -15,8 +15,9 @@ import type { Cache } from './cache.js';
 import type { Duration } from './duration.js';
 import { toMs } from './duration.js';
 import { decodeEntry, encodeEntry, type Entry } from './entry.js';
-import { CacheOriginTimeoutError, CacheUnavailableError } from './errors.js';
+import { CacheUnavailableError } from './errors.js';
 import { callAs, FlightRun } from './flight.js';
+import { waitFor } from './waiting.js';
 import { runLocked, type LockedMiss, type LockSettings } from './locks.js';
 import type { FailureKind } from './log.js';
 import type { ResolvedCall } from './options.js';
@@ -62,15 +63,15 @@ export function execute(ctx: FunctionContext, key: string, args: unknown[], call
     // A pure bypass is private to its caller (not a flight others join); with cacheWrite: true it
     // is an ordinary run.
     const run = call.write ? startRun(ctx, key, args, call) : privateRun(ctx, args);
-    return waitFor(ctx, run, call, undefined);
+    return waitFor(ctx, run, call, undefined, staleServed);
   }
   if (call.refresh) {
     ctx.stats.refreshes++;
-    return waitFor(ctx, startRun(ctx, key, args, call), call, undefined);
+    return waitFor(ctx, startRun(ctx, key, args, call), call, undefined, staleServed);
   }
   if (!call.read) {
     ctx.stats.misses++;
-    return waitFor(ctx, startRun(ctx, key, args, call), call, undefined);
+    return waitFor(ctx, startRun(ctx, key, args, call), call, undefined, staleServed);
   }
   return readThrough(ctx, key, args, call);
 }
@@ -170,74 +171,9 @@ function missWithFallback(
   if (running !== undefined && !running.abandoned) {
     ctx.stats.coalesced++;
     running.join();
-    return waitFor(ctx, running, call, fallback);
+    return waitFor(ctx, running, call, fallback, staleServed);
   }
-  return waitFor(ctx, startRun(ctx, key, args, call), call, fallback);
-}
-
-/**
- * Wait for `run` on behalf of one caller, applying that caller's soft/hard timeouts, abort signal and
- * stale fallback. Without any of them (the common case) this is the run's own promise: no timers.
- */
-function waitFor(ctx: FunctionContext, run: FlightRun, call: ResolvedCall | undefined, fallback: Entry | undefined): Promise<unknown> {
-  const softMs = call?.softMs ?? ctx.softMs;
-  const hardMs = call?.hardMs ?? ctx.hardMs;
-  const signal = call?.signal;
-  const softUsable = softMs !== undefined && fallback !== undefined;
-  if (!softUsable && hardMs === undefined && signal === undefined && fallback === undefined) return run.promise;
-  if (signal?.aborted) {
-    run.leave(signal.reason);
-    return Promise.reject(signal.reason);
-  }
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    let softTimer: ReturnType<typeof setTimeout> | undefined;
-    let hardTimer: ReturnType<typeof setTimeout> | undefined;
-    const settle = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      if (softTimer !== undefined) clearTimeout(softTimer);
-      if (hardTimer !== undefined) clearTimeout(hardTimer);
-      signal?.removeEventListener('abort', onAbort);
-      return true;
-    };
-    const serveStale = (counter: 'stale' | 'staleIfError'): void => {
-      ctx.stats[counter]++;
-      resolve((fallback as Entry).value);
-    };
-    const onAbort = (): void => {
-      if (!settle()) return;
-      run.leave(signal?.reason);
-      reject(signal?.reason);
-    };
-    run.promise.then(
-      (value) => {
-        if (settle()) resolve(value);
-      },
-      (error: unknown) => {
-        if (!settle()) return;
-        if (fallback === undefined) return reject(error);
-        fail(ctx, 'origin', error, 'cachette: the origin failed; serving a stale value (staleIfError)');
-        serveStale('staleIfError');
-      },
-    );
-    if (softUsable) {
-      softTimer = setTimeout(() => {
-        if (settle()) serveStale('stale'); // the run goes on and updates the cache when it answers
-      }, softMs);
-    }
-    if (hardMs !== undefined) {
-      hardTimer = setTimeout(() => {
-        if (!settle()) return;
-        ctx.stats.timeouts++;
-        const error = new CacheOriginTimeoutError(ctx.name, hardMs);
-        run.leave(error);
-        if (fallback !== undefined) serveStale('staleIfError');
-        else reject(error);
-      }, hardMs);
-    }
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return waitFor(ctx, startRun(ctx, key, args, call), call, fallback, staleServed);
 }
 
 /** Run the origin as `run`; the promise settles exactly as the origin does (sync throws included). */
@@ -409,6 +345,11 @@ function resolveTtl(ctx: FunctionContext, value: unknown, args: unknown[]): numb
     return null;
   }
   return ms;
+}
+
+/** An origin error answered with a stale value (`staleIfError`): reported and counted. */
+function staleServed(ctx: FunctionContext, error: unknown): void {
+  fail(ctx, 'origin', error, 'cachette: the origin failed; serving a stale value (staleIfError)');
 }
 
 function fail(ctx: FunctionContext, kind: FailureKind, err: unknown, message: string): void {
