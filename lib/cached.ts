@@ -107,6 +107,10 @@ export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOpti
   }
   const cache = opts.cache ?? defaultCache();
   const ttl = opts.ttl;
+  const swrMs = opts.staleWhileRevalidate === undefined ? 0 : (toMs(opts.staleWhileRevalidate) ?? 0);
+  const staleIfErrorMs = opts.staleIfError === undefined ? 0 : (toMs(opts.staleIfError) ?? 0);
+  const refreshAhead = opts.refreshAhead;
+  const refreshBeta = refreshAhead === undefined || refreshAhead === false ? undefined : refreshAhead === true ? 1 : (refreshAhead.beta ?? 1);
   const ctx: FunctionContext = {
     origin: fn as unknown as (...args: unknown[]) => unknown,
     name,
@@ -118,9 +122,11 @@ export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOpti
     updateTtlOnHit: opts.updateTtlOnHit ?? true,
     waitForWrite: opts.waitForWrite ?? true,
     stats: createStats(),
-    swrMs: opts.staleWhileRevalidate === undefined ? 0 : (toMs(opts.staleWhileRevalidate) ?? 0),
-    staleIfErrorMs: opts.staleIfError === undefined ? 0 : (toMs(opts.staleIfError) ?? 0),
-    refreshBeta: opts.refreshAhead === undefined || opts.refreshAhead === false ? undefined : opts.refreshAhead === true ? 1 : (opts.refreshAhead.beta ?? 1),
+    swrMs,
+    staleIfErrorMs,
+    refreshBeta,
+    staleWindowMs: Math.max(swrMs, staleIfErrorMs),
+    extras: swrMs > 0 || staleIfErrorMs > 0 || refreshBeta !== undefined,
     ...resolveTimeout(opts.timeout),
     lock: resolveLock(opts.lock),
   };

@@ -48,11 +48,13 @@ export interface FunctionContext {
   readonly hardMs: number | undefined;
   /** The cross-process miss lock (`lock` option), or `undefined` without one. */
   readonly lock?: LockSettings | undefined;
-}
-
-/** Whether entries of this function need the `c2` envelope (stale window, compute time). */
-function usesExtras(ctx: FunctionContext): boolean {
-  return ctx.swrMs > 0 || ctx.staleIfErrorMs > 0 || ctx.refreshBeta !== undefined;
+  /** `max(swrMs, staleIfErrorMs)`: how long past its ttl an entry stays in the store. */
+  readonly staleWindowMs: number;
+  /**
+   * Entries need the `c2` envelope and freshness is judged by the engine (stale windows or
+   * refresh-ahead); `false` leaves expiry to the store alone.
+   */
+  readonly extras: boolean;
 }
 
 /** Answer one call for `key`; `call` is undefined when no call options were passed (the common case). */
@@ -80,29 +82,31 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
   // The read is inlined (not a helper) to keep one async frame on the hit path.
   const store = ctx.store;
   // With stale windows the physical TTL is ttl + window: an extension keeps the window.
-  const extendMs = call?.ttlMs === undefined ? undefined : call.ttlMs + (usesExtras(ctx) ? Math.max(ctx.swrMs, ctx.staleIfErrorMs) : 0);
+  const extendMs = call?.ttlMs === undefined ? undefined : call.ttlMs + ctx.staleWindowMs;
   let raw: string | Uint8Array | undefined;
-  // An open circuit breaker: go straight to the origin without a rejected read.
-  if (store.isAvailable?.() === false) ctx.stats.skipped++;
-  else try {
-    raw =
-      extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit && store.getAndExpire !== undefined
-        ? await store.getAndExpire(key, extendMs)
-        : await store.get(key);
-  } catch (error) {
-    fail(ctx, 'read', error, 'cachette: cache read failed; calling the origin');
+  if (store.isAvailable?.() === false) {
+    ctx.stats.skipped++; // an open circuit breaker: straight to the origin, no rejected read
+  } else {
+    try {
+      raw =
+        extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit && store.getAndExpire !== undefined
+          ? await store.getAndExpire(key, extendMs)
+          : await store.get(key);
+    } catch (error) {
+      fail(ctx, 'read', error, 'cachette: cache read failed; calling the origin');
+    }
   }
   if (raw !== undefined) {
     let entry;
     try {
       // Functions without stale windows or refresh-ahead need only the value: skip parsing the header's numbers.
-      entry = decodeEntry(ctx.cache.serializer, raw, usesExtras(ctx));
+      entry = decodeEntry(ctx.cache.serializer, raw, ctx.extras);
     } catch (error) {
       fail(ctx, 'decode', error, 'cachette: a stored entry could not be decoded; treating it as a miss');
     }
     if (entry !== undefined) {
       // No stale windows and no refresh-ahead (the common case): the store's TTL alone decides.
-      if (entry.ttlMs === undefined || !usesExtras(ctx)) {
+      if (entry.ttlMs === undefined || !ctx.extras) {
         ctx.stats.hits++;
         return entry.value;
       }
@@ -204,11 +208,7 @@ function startRun(ctx: FunctionContext, key: string, args: unknown[], call: Reso
     // bypasses and forced refreshes (call.read false) never wait for another process.
     run.promise = runLocked(ctx.lock, lockedMiss(ctx, key, args, call, run));
   } else {
-    const clock = ctx.cache.clock;
-    const started = usesExtras(ctx) ? clock.now() : 0;
-    run.promise = callOrigin(ctx, args, run).then((value) =>
-      afterOrigin(ctx, key, value, args, call, run.promise, started === 0 ? 0 : clock.now() - started),
-    );
+    run.promise = runAndStore(ctx, key, args, call, run);
   }
   ctx.cache.flights.start(key, run.promise, run);
   return run;
@@ -223,10 +223,7 @@ function lockedMiss(ctx: FunctionContext, key: string, args: unknown[], call: Re
     waitForWrite: call?.waitForWrite ?? ctx.waitForWrite,
     decode: (raw) => freshValue(ctx, raw),
     compute: async () => {
-      const clock = ctx.cache.clock;
-      const started = usesExtras(ctx) ? clock.now() : 0;
-      const value = await callOrigin(ctx, args, run);
-      const stored = storeResult(ctx, key, value, args, call, run.promise, started === 0 ? 0 : clock.now() - started);
+      const { value, stored } = await originThenStore(ctx, key, args, call, run);
       return { value, stored: stored ?? NOTHING_STORED };
     },
     fail: (error, message) => fail(ctx, 'lock', error, message),
@@ -250,22 +247,33 @@ function freshValue(ctx: FunctionContext, raw: string | Uint8Array): { value: un
     return undefined; // the holder overwrites it; the read path reports undecodable entries
   }
   if (entry === undefined) return undefined;
-  if (entry.ttlMs !== undefined && usesExtras(ctx) && ctx.cache.clock.now() - entry.createdAt >= entry.ttlMs) return undefined;
+  if (entry.ttlMs !== undefined && ctx.extras && ctx.cache.clock.now() - entry.createdAt >= entry.ttlMs) return undefined;
   return { value: entry.value };
 }
 
-async function afterOrigin(
+/** A run without the lock: the origin, then its write (awaited unless `waitForWrite` is off). */
+async function runAndStore(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined, run: FlightRun): Promise<unknown> {
+  const { value, stored } = await originThenStore(ctx, key, args, call, run);
+  if (stored !== undefined && (call?.waitForWrite ?? ctx.waitForWrite)) await stored;
+  return value;
+}
+
+/**
+ * Run the origin, then start storing its result (see {@link storeResult}). The origin's duration is
+ * measured only when the entry records it (`c2`).
+ */
+async function originThenStore(
   ctx: FunctionContext,
   key: string,
-  value: unknown,
   args: unknown[],
   call: ResolvedCall | undefined,
-  run: Promise<unknown>,
-  computeMs: number,
-): Promise<unknown> {
-  const writing = storeResult(ctx, key, value, args, call, run, computeMs);
-  if (writing !== undefined && (call?.waitForWrite ?? ctx.waitForWrite)) await writing;
-  return value;
+  run: FlightRun,
+): Promise<{ value: unknown; stored: Promise<void> | undefined }> {
+  const clock = ctx.cache.clock;
+  const started = ctx.extras ? clock.now() : 0;
+  const value = await callOrigin(ctx, args, run);
+  const computeMs = ctx.extras ? clock.now() - started : 0;
+  return { value, stored: storeResult(ctx, key, value, args, call, run.promise, computeMs) };
 }
 
 /** Start writing a fresh result, when this run may (see {@link startRun}); `undefined` when it may not. */
@@ -312,8 +320,8 @@ export async function write(
   if (ttlMs === null || ttlMs === 0) return;
   const stored = ttlMs === Infinity ? undefined : ttlMs === undefined ? undefined : Math.max(1, Math.ceil(ttlMs));
   // Entries that can go stale live ttl + window in the store; the envelope records both.
-  const staleMs = stored === undefined ? 0 : Math.max(ctx.swrMs, ctx.staleIfErrorMs);
-  const extras = usesExtras(ctx) ? { staleMs, computeMs } : undefined;
+  const staleMs = stored === undefined ? 0 : ctx.staleWindowMs;
+  const extras = ctx.extras ? { staleMs, computeMs } : undefined;
   let payload;
   try {
     payload = encodeEntry(ctx.cache.serializer, value, ctx.cache.clock.now(), stored, extras);
