@@ -184,14 +184,14 @@ export class RedisStore implements Store<string | Buffer> {
     const blocked = this.#unavailable();
     if (blocked) return blocked.then(() => this.getAndExpire(key, ttlMs));
     if (this.#extendRefused) return this.#deadlines.watch(this.#commands.get(key), toPayload, failedRead);
-    const expiry = ttlMs === Infinity ? ({ type: 'PERSIST' } as const) : ({ type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) } as const);
+    const expiry = ttlMs === Infinity ? ({ type: 'PERSIST' } as const) : ({ type: 'PX', value: wholeMs(ttlMs) } as const);
     return this.#deadlines.watch(this.#commands.getEx(key, expiry), toPayload, this.#failedExtend);
   }
 
   set(key: string, value: string | Buffer, ttlMs: number | undefined): Promise<void> {
     const blocked = this.#unavailable();
     if (blocked) return blocked.then(() => this.set(key, value, ttlMs));
-    const options = ttlMs === undefined || ttlMs === Infinity ? undefined : { expiration: { type: 'PX' as const, value: Math.max(1, Math.ceil(ttlMs)) } };
+    const options = ttlMs === undefined || ttlMs === Infinity ? undefined : { expiration: { type: 'PX' as const, value: wholeMs(ttlMs) } };
     return this.#deadlines.watch(this.#commands.set(key, value, options), this.#written, failedWrite);
   }
 
@@ -205,7 +205,7 @@ export class RedisStore implements Store<string | Buffer> {
   setIfAbsent(key: string, value: string | Buffer, ttlMs: number): Promise<boolean> {
     const blocked = this.#unavailable();
     if (blocked) return blocked.then(() => this.setIfAbsent(key, value, ttlMs));
-    const options = { condition: 'NX' as const, expiration: { type: 'PX' as const, value: Math.max(1, Math.ceil(ttlMs)) } };
+    const options = { condition: 'NX' as const, expiration: { type: 'PX' as const, value: wholeMs(ttlMs) } };
     return this.#deadlines.watch(this.#commands.set(key, value, options), isStored, failedWrite);
   }
 
@@ -389,6 +389,11 @@ function isRefusal(error: unknown): boolean {
 
 function isReadOnlyReply(error: unknown): boolean {
   return isRefusal(error) && (error as Error).message.startsWith('READONLY');
+}
+
+/** Redis PX takes a positive integer: round a TTL up, never to 0. */
+function wholeMs(ttlMs: number): number {
+  return Math.max(1, Math.ceil(ttlMs));
 }
 
 function noop(): void {}
