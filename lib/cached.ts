@@ -47,9 +47,13 @@ export type EarlyOptions<P extends unknown[], Head extends unknown[] = []> = num
 /**
  * A cached function: call it like the original (plus optional {@link CallOptions} last); it
  * resolves to what the original resolves to.
+ *
+ * `this` is passed on to the original (`obj.method = cached(fn)`: `obj.method()` runs `fn` with
+ * `this === obj`; an unbound call gives `undefined`), but it is not part of the key: callers with
+ * different `this` share one entry and one origin run.
  */
 export interface CachedFunction<F extends AnyFunction> {
-  (...args: CallArgs<Parameters<F>>): Promise<ResultOf<F>>;
+  (this: ThisParameterType<F>, ...args: CallArgs<Parameters<F>>): Promise<ResultOf<F>>;
   /**
    * Call with explicit options, never inspecting the arguments: use it when the function's own last
    * parameter could look like call options (a plain object with keys such as `ttl`).
@@ -134,39 +138,47 @@ export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOpti
   const keyOf = makeKeyOf(opts, name, cache.namespace);
   const declared = fn.length;
 
-  const run = (args: unknown[], call: ResolvedCall | undefined): Promise<unknown> => {
+  const run = (args: unknown[], call: ResolvedCall | undefined, self: unknown): Promise<unknown> => {
     let key: string;
     try {
       key = keyOf(args);
     } catch (error) {
       return Promise.reject(error);
     }
-    return execute(ctx, key, args, call);
+    return execute(ctx, key, args, call, self);
   };
 
-  const withOptions = (options: CallOptions, args: unknown[]): Promise<unknown> => {
+  const withOptions = (options: CallOptions, args: unknown[], self: unknown): Promise<unknown> => {
     let call: ResolvedCall;
     try {
       call = resolveCallOptions(options);
     } catch (error) {
       return Promise.reject(error);
     }
-    return run(args, call);
+    return run(args, call, self);
   };
 
-  const callable = function cachedCall(...args: unknown[]): Promise<unknown> {
+  // `this` is forwarded to the origin (`obj.method = cached(fn)`); it is not part of the key.
+  const callable = function cachedCall(this: unknown, ...args: unknown[]): Promise<unknown> {
     const last = args.length - 1;
     if (last >= 0 && isCallOptions(args[last], last, declared)) {
       const options = args.pop() as CallOptions;
-      return withOptions(options, args);
+      return withOptions(options, args, this);
     }
-    return run(args, undefined);
+    return run(args, undefined, this);
   };
+  // The helpers forward their `this` too (`f.refresh.call(obj, 1)`), except the cached function
+  // itself, which is `this` in the usual `f.refresh(1)` and means nothing to the origin.
+  const helperThis = (self: unknown): unknown => (self === callable ? undefined : self);
 
   const refreshCall: ResolvedCall = { bypass: false, refresh: true, read: false, write: true, ttlMs: undefined, waitForWrite: true };
   Object.defineProperties(callable, {
     name: { value: name },
-    callWith: { value: (options: CallOptions, ...args: unknown[]) => withOptions(options, args) },
+    callWith: {
+      value: function callWith(this: unknown, options: CallOptions, ...args: unknown[]) {
+        return withOptions(options, args, helperThis(this));
+      },
+    },
     invalidate: {
       value: (...args: unknown[]): Promise<boolean> => {
         try {
@@ -176,7 +188,11 @@ export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOpti
         }
       },
     },
-    refresh: { value: (...args: unknown[]) => run(args, refreshCall) },
+    refresh: {
+      value: function refresh(this: unknown, ...args: unknown[]) {
+        return run(args, refreshCall, helperThis(this));
+      },
+    },
     keyFor: { value: (...args: unknown[]) => keyOf(args) },
     stats: { value: ctx.stats, enumerable: true },
     original: { value: fn },

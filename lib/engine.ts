@@ -57,28 +57,31 @@ export interface FunctionContext {
   readonly extras: boolean;
 }
 
-/** Answer one call for `key`; `call` is undefined when no call options were passed (the common case). */
-export function execute(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined): Promise<unknown> {
-  if (call === undefined) return readThrough(ctx, key, args, undefined);
+/**
+ * Answer one call for `key`; `call` is undefined when no call options were passed (the common case).
+ * `self` is the caller's `this`, given to the origin if this call runs it.
+ */
+export function execute(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined, self: unknown): Promise<unknown> {
+  if (call === undefined) return readThrough(ctx, key, args, undefined, self);
   if (call.bypass) {
     ctx.stats.bypasses++;
     // A pure bypass is private to its caller (not a flight others join); with cacheWrite: true it
     // is an ordinary run.
-    const run = call.write ? startRun(ctx, key, args, call) : privateRun(ctx, args);
+    const run = call.write ? startRun(ctx, key, args, call, self) : privateRun(ctx, args, self);
     return waitFor(ctx, run, call, undefined, staleServed);
   }
   if (call.refresh) {
     ctx.stats.refreshes++;
-    return waitFor(ctx, startRun(ctx, key, args, call), call, undefined, staleServed);
+    return waitFor(ctx, startRun(ctx, key, args, call, self), call, undefined, staleServed);
   }
   if (!call.read) {
     ctx.stats.misses++;
-    return waitFor(ctx, startRun(ctx, key, args, call), call, undefined, staleServed);
+    return waitFor(ctx, startRun(ctx, key, args, call, self), call, undefined, staleServed);
   }
-  return readThrough(ctx, key, args, call);
+  return readThrough(ctx, key, args, call, self);
 }
 
-async function readThrough(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined): Promise<unknown> {
+async function readThrough(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined, self: unknown): Promise<unknown> {
   // The read is inlined (not a helper) to keep one async frame on the hit path.
   const store = ctx.store;
   // With stale windows the physical TTL is ttl + window: an extension keeps the window.
@@ -110,12 +113,12 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
         ctx.stats.hits++;
         return entry.value;
       }
-      const fallback = judgeEntry(ctx, key, args, entry);
+      const fallback = judgeEntry(ctx, key, args, entry, self);
       if (fallback === undefined) return entry.value;
-      if (fallback !== null) return missWithFallback(ctx, key, args, call, fallback);
+      if (fallback !== null) return missWithFallback(ctx, key, args, call, fallback, self);
     }
   }
-  return missWithFallback(ctx, key, args, call, undefined);
+  return missWithFallback(ctx, key, args, call, undefined, self);
 }
 
 /**
@@ -125,14 +128,14 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
  * - within `staleIfError` → return it as the fallback for a failing origin;
  * - older → `null`: a plain miss.
  */
-function judgeEntry(ctx: FunctionContext, key: string, args: unknown[], entry: Entry): Entry | undefined | null {
+function judgeEntry(ctx: FunctionContext, key: string, args: unknown[], entry: Entry, self: unknown): Entry | undefined | null {
   const ttlMs = entry.ttlMs as number;
   const now = ctx.cache.clock.now();
   const age = now - entry.createdAt;
   if (age < ttlMs) {
     ctx.stats.hits++;
     if (ctx.refreshBeta !== undefined && refreshEarly(ctx.refreshBeta, entry.computeMs ?? 0, ttlMs - age)) {
-      if (refreshInBackground(ctx, key, args)) ctx.stats.earlyRefreshes++;
+      if (refreshInBackground(ctx, key, args, self)) ctx.stats.earlyRefreshes++;
     }
     return undefined;
   }
@@ -140,7 +143,7 @@ function judgeEntry(ctx: FunctionContext, key: string, args: unknown[], entry: E
   const storedWindow = entry.staleMs ?? 0;
   if (age < ttlMs + Math.min(ctx.swrMs, storedWindow)) {
     ctx.stats.stale++;
-    refreshInBackground(ctx, key, args);
+    refreshInBackground(ctx, key, args, self);
     return undefined;
   }
   return age < ttlMs + Math.min(ctx.staleIfErrorMs, storedWindow) ? entry : null;
@@ -156,9 +159,9 @@ function refreshEarly(beta: number, computeMs: number, remainingMs: number): boo
 }
 
 /** Start a background refresh of `key` unless a run is already in flight. Returns whether one started. */
-function refreshInBackground(ctx: FunctionContext, key: string, args: unknown[]): boolean {
+function refreshInBackground(ctx: FunctionContext, key: string, args: unknown[], self: unknown): boolean {
   if (ctx.cache.flights.get(key) !== undefined) return false;
-  const run = startRun(ctx, key, args, undefined);
+  const run = startRun(ctx, key, args, undefined, self);
   run.promise.catch((error: unknown) => fail(ctx, 'refresh', error, 'cachette: a background refresh failed; the stale value stays'));
   return true;
 }
@@ -169,6 +172,7 @@ function missWithFallback(
   args: unknown[],
   call: ResolvedCall | undefined,
   fallback: Entry | undefined,
+  self: unknown,
 ): Promise<unknown> {
   ctx.stats.misses++;
   const running = ctx.cache.flights.runFor(key);
@@ -177,22 +181,25 @@ function missWithFallback(
     running.join();
     return waitFor(ctx, running, call, fallback, staleServed);
   }
-  return waitFor(ctx, startRun(ctx, key, args, call), call, fallback, staleServed);
+  return waitFor(ctx, startRun(ctx, key, args, call, self), call, fallback, staleServed);
 }
 
-/** Run the origin as `run`; the promise settles exactly as the origin does (sync throws included). */
-function callOrigin(ctx: FunctionContext, args: unknown[], run: FlightRun): Promise<unknown> {
+/**
+ * Run the origin as `run`, with the caller's `this` (`self`), never the engine's context; the promise
+ * settles exactly as the origin does (sync throws included).
+ */
+function callOrigin(ctx: FunctionContext, args: unknown[], self: unknown, run: FlightRun): Promise<unknown> {
   try {
-    return Promise.resolve(callAs(run, () => ctx.origin(...args)));
+    return Promise.resolve(callAs(run, () => Reflect.apply(ctx.origin, self, args)));
   } catch (error) {
     return Promise.reject(error);
   }
 }
 
 /** An origin run nobody else joins (a pure bypass). */
-function privateRun(ctx: FunctionContext, args: unknown[]): FlightRun {
+function privateRun(ctx: FunctionContext, args: unknown[], self: unknown): FlightRun {
   const run = new FlightRun();
-  run.promise = callOrigin(ctx, args, run);
+  run.promise = callOrigin(ctx, args, self, run);
   return run;
 }
 
@@ -201,21 +208,21 @@ function privateRun(ctx: FunctionContext, args: unknown[]): FlightRun {
  * a newer run for the key started meanwhile (a forced refresh) or the key was invalidated: their
  * value is newer, so this one must not overwrite it.
  */
-function startRun(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined): FlightRun {
+function startRun(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined, self: unknown): FlightRun {
   const run = new FlightRun();
   if (ctx.lock !== undefined && (call === undefined || call.read)) {
     // Read-through misses and background refreshes share one origin run across processes;
     // bypasses and forced refreshes (call.read false) never wait for another process.
-    run.promise = runLocked(ctx.lock, lockedMiss(ctx, key, args, call, run));
+    run.promise = runLocked(ctx.lock, lockedMiss(ctx, key, args, call, self, run));
   } else {
-    run.promise = runAndStore(ctx, key, args, call, run);
+    run.promise = runAndStore(ctx, key, args, call, self, run);
   }
   ctx.cache.flights.start(key, run.promise, run);
   return run;
 }
 
 /** What the miss lock needs for one run: how to read the key as a hit would, and the holder's work. */
-function lockedMiss(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined, run: FlightRun): LockedMiss {
+function lockedMiss(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined, self: unknown, run: FlightRun): LockedMiss {
   return {
     store: ctx.store,
     key,
@@ -223,7 +230,7 @@ function lockedMiss(ctx: FunctionContext, key: string, args: unknown[], call: Re
     waitForWrite: call?.waitForWrite ?? ctx.waitForWrite,
     decode: (raw) => freshValue(ctx, raw),
     compute: async () => {
-      const { value, stored } = await originThenStore(ctx, key, args, call, run);
+      const { value, stored } = await originThenStore(ctx, key, args, call, self, run);
       return { value, stored: stored ?? NOTHING_STORED };
     },
     fail: (error, message) => fail(ctx, 'lock', error, message),
@@ -252,8 +259,15 @@ function freshValue(ctx: FunctionContext, raw: string | Uint8Array): { value: un
 }
 
 /** A run without the lock: the origin, then its write (awaited unless `waitForWrite` is off). */
-async function runAndStore(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined, run: FlightRun): Promise<unknown> {
-  const { value, stored } = await originThenStore(ctx, key, args, call, run);
+async function runAndStore(
+  ctx: FunctionContext,
+  key: string,
+  args: unknown[],
+  call: ResolvedCall | undefined,
+  self: unknown,
+  run: FlightRun,
+): Promise<unknown> {
+  const { value, stored } = await originThenStore(ctx, key, args, call, self, run);
   if (stored !== undefined && (call?.waitForWrite ?? ctx.waitForWrite)) await stored;
   return value;
 }
@@ -267,11 +281,12 @@ async function originThenStore(
   key: string,
   args: unknown[],
   call: ResolvedCall | undefined,
+  self: unknown,
   run: FlightRun,
 ): Promise<{ value: unknown; stored: Promise<void> | undefined }> {
   const clock = ctx.cache.clock;
   const started = ctx.extras ? clock.now() : 0;
-  const value = await callOrigin(ctx, args, run);
+  const value = await callOrigin(ctx, args, self, run);
   const computeMs = ctx.extras ? clock.now() - started : 0;
   return { value, stored: storeResult(ctx, key, value, args, call, run.promise, computeMs) };
 }

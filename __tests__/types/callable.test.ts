@@ -110,6 +110,30 @@ describe('call signatures', () => {
   });
 });
 
+describe('this', () => {
+  it("keeps the wrapped function's this type, and leaves functions without one callable anywhere", async () => {
+    interface Counter {
+      step: number;
+      add(by: number): Promise<number>;
+    }
+    const add = cached(
+      async function add(this: Counter, by: number) {
+        return this.step + by;
+      },
+      { cache, name: 'counterAdd' },
+    );
+    expectTypeOf(add).thisParameter.toEqualTypeOf<Counter>();
+    const counter: Counter = { step: 10, add };
+    expect(await counter.add(1)).toBe(11);
+    const neverCalled = (): void => {
+      // @ts-expect-error an unbound call has no Counter as this
+      void add(1);
+    };
+    expect(typeof neverCalled).toBe('function');
+    expectTypeOf(f).thisParameter.toEqualTypeOf<unknown>();
+  });
+});
+
 describe('methods and properties', () => {
   it('types invalidate, refresh and keyFor with the parameters of the function', async () => {
     expectTypeOf(f.invalidate).parameters.toEqualTypeOf<[id: number, region?: string]>();
