@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { createCache } from '../lib/cache.js';
 import { cached } from '../lib/cached.js';
-import { CacheConfigError } from '../lib/errors.js';
+import { CacheConfigError, CacheKeyError } from '../lib/errors.js';
 import type { MemoryStore } from '../lib/stores/memory.js';
 import { deferred, flush } from './helpers/deferred.js';
 
@@ -143,12 +143,14 @@ describe('keyBuilder', () => {
     expect(f.keyFor('x'.repeat(5000)).length).toBeLessThanOrEqual(256 + 44);
   });
 
-  it('rejects the call with a CacheConfigError when it returns something other than a string', async () => {
+  it('rejects the call (and keyFor) with a CacheKeyError when it returns something other than a string', async () => {
     let runs = 0;
-    const f = cached(async (id: number) => (runs++, id), { cache: memoryCache(), name: 'f', keyBuilder: ((id: number) => id) as never });
+    const f = cached(async (id: number) => (runs++, id), { cache: memoryCache(), name: 'f', keyBuilder: ((id: number) => (id > 1 ? null : id)) as never });
     const error = await f(1).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(CacheConfigError);
-    expect((error as CacheConfigError).field).toBe('keyBuilder');
+    expect(error).toBeInstanceOf(CacheKeyError);
+    expect(error).not.toBeInstanceOf(CacheConfigError);
+    expect((error as Error).message).toBe('cachette: keyBuilder must return a string, returned number');
+    expect(() => f.keyFor(2)).toThrow(new CacheKeyError('cachette: keyBuilder must return a string, returned null'));
     expect(runs).toBe(0);
   });
 });

@@ -6,7 +6,7 @@
 import { defaultCache } from './cache.js';
 import { toMs } from './duration.js';
 import { execute, invalidate, type FunctionContext } from './engine.js';
-import { CacheConfigError } from './errors.js';
+import { CacheConfigError, CacheKeyError } from './errors.js';
 import { encodeArgs, joinKey, keyHead } from './keys.js';
 import { resolveLock } from './locks.js';
 import {
@@ -213,7 +213,8 @@ function makeKeyOf(opts: CachedOptions<AnyFunction>, name: string, cacheNamespac
     return (args) => {
       const built = builder(...args);
       if (typeof built !== 'string') {
-        throw new CacheConfigError(`cachette: keyBuilder: must return a string, returned ${built === null ? 'null' : typeof built}`, 'keyBuilder');
+        // A call-time failure of this call's key (like an argument with no encoding), not of the configuration.
+        throw new CacheKeyError(`cachette: keyBuilder must return a string, returned ${built === null ? 'null' : typeof built}`);
       }
       return joinKey(head, built);
     };

@@ -54,8 +54,9 @@ export class CacheConfigError extends CacheError {
 }
 
 /**
- * Thrown by a call (or by `keyFor`) when an argument cannot be encoded into a key faithfully:
- * functions, symbols, class instances without `toJSON`, circular structures. Pass a `keyBuilder`.
+ * Thrown by a call (or by `keyFor`) when its key cannot be built: an argument cannot be encoded
+ * faithfully (functions, symbols, class instances without `toJSON`, circular structures; pass a
+ * `keyBuilder`), or a `keyBuilder` returned something other than a string.
  */
 export class CacheKeyError extends CacheError {
   /** Always `'CacheKeyError'`: stable across realms (what {@link isCacheError} checks). */
