@@ -6,6 +6,8 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { CacheOriginTimeoutError, CacheTimeoutError, cached, createCache, MemoryStore, originSignal } from '../lib/index.js';
 import { deferred, type Deferred } from './helpers/deferred.js';
 import { fakeClock } from './helpers/fake-clock.js';
+import { RecordingStore } from './helpers/test-stores.js';
+import { createStats } from '../lib/stats.js';
 
 const quiet = { warn() {}, error() {} };
 /** Let the calls made so far read the store and reach their origin run. */
@@ -179,12 +181,68 @@ describe('cancellation', () => {
     expect(await fresh).toBe('v:1');
   });
 
-  it('rejects at once with an already aborted signal', async () => {
+  it.each([
+    ['a read-through call', {}],
+    ['a bypass', { bypassCache: true, cacheWrite: true }],
+    ['a forced refresh', { forceRefresh: true }],
+    ['a call without read', { cacheRead: false }],
+  ])('rejects %s with an already aborted signal at once: no read, no run, no write, no counter', async (_what, options) => {
+    const clock = fakeClock();
+    const store = new RecordingStore(new MemoryStore({ clock }));
+    const cache = createCache({ store, clock, logger: quiet });
+    const { origin, runs } = gatedOrigin();
+    const f = cached(origin, { cache, name: 'f', timeout: 1000 });
+    const reason = new DOMException('gone', 'AbortError');
+    await expect(f(1, { ...options, signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    expect(runs).toHaveLength(0);
+    expect(store.log).toEqual([]);
+    expect(f.stats).toEqual(createStats());
+  });
+
+  it('rejects with an AbortError when an aborted signal gives no reason', async () => {
+    const { cache } = setup();
+    const f = cached(async () => 1, { cache, name: 'f' });
+    const signal = AbortSignal.abort();
+    Object.defineProperty(signal, 'reason', { value: undefined });
+    await expect(f({ signal })).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('settles a call whose signal throws from removeEventListener, without an unhandled rejection', async () => {
     const { cache } = setup();
     const { origin, runs } = gatedOrigin();
-    const f = cached(origin, { cache, name: 'f' });
-    await expect(f(1, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
-    runs.forEach((run) => run.resolve('x'));
+    const f = cached(origin, { cache, name: 'f', ttl: '1m' });
+    const signal = new AbortController().signal;
+    Object.defineProperty(signal, 'removeEventListener', {
+      value: () => {
+        throw new TypeError('not supported');
+      },
+    });
+    const call = f(1, { signal });
+    await settle();
+    runs[0]!.resolve('v');
+    expect(await call).toBe('v:1');
+    expect(await f(1)).toBe('v:1');
+  });
+
+  it('rejects a call whose signal cannot be listened to with a CacheConfigError and leaves the run', async () => {
+    const { cache } = setup();
+    const { origin, runs, signals } = gatedOrigin();
+    const f = cached(origin, { cache, name: 'f', ttl: '1m' });
+    const signal = new AbortController().signal;
+    Object.defineProperty(signal, 'addEventListener', {
+      value: () => {
+        throw new TypeError('not supported');
+      },
+    });
+    const other = new AbortController();
+    const staying = f(1, { signal: other.signal });
+    await expect(f(1, { signal })).rejects.toMatchObject({ name: 'CacheConfigError', field: 'callOptions.signal' });
+    expect(signals[0]?.aborted).toBe(false);
+    other.abort();
+    await expect(staying).rejects.toMatchObject({ name: 'AbortError' });
+    expect(signals[0]?.aborted).toBe(true); // the refused caller had left: nobody waits any more
+    runs[0]!.resolve('v');
+    expect(runs).toHaveLength(1);
   });
 
   it('gives originSignal only during the synchronous start of the origin', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { Flights } from '../lib/flight.js';
+import { FlightRun, Flights } from '../lib/flight.js';
 import { deferred, flush } from './helpers/deferred.js';
 
 describe('Flights', () => {
@@ -67,5 +67,62 @@ describe('Flights', () => {
     expect(flights.get('a')).toBeUndefined();
     expect(flights.get('b')).toBe(b.promise);
     b.resolve('b');
+  });
+});
+
+describe('retired runs', () => {
+  it('are no longer offered to new callers, but may still write until a newer run starts', () => {
+    const flights = new Flights();
+    const older = new FlightRun();
+    older.promise = deferred<string>().promise;
+    flights.start('k', older.promise, older);
+    older.retire();
+    expect(older.joinable).toBe(false);
+    expect(flights.runFor('k')).toBeUndefined();
+    expect(flights.size).toBe(0);
+    expect(flights.isCurrent('k', older.promise)).toBe(true);
+    const newer = deferred<string>();
+    flights.start('k', newer.promise);
+    expect(flights.isCurrent('k', older.promise)).toBe(false);
+    expect(flights.retired).toBe(0);
+  });
+
+  it('lose the right to write when the key is invalidated', () => {
+    const flights = new Flights();
+    const run = new FlightRun();
+    run.promise = deferred<string>().promise;
+    flights.start('k', run.promise, run);
+    run.retire();
+    flights.abandon('k');
+    expect(flights.isCurrent('k', run.promise)).toBe(false);
+    expect(flights.retired).toBe(0);
+  });
+
+  it('are forgotten once they settle', async () => {
+    const flights = new Flights();
+    const run = new FlightRun();
+    const answer = deferred<string>();
+    run.promise = answer.promise;
+    flights.start('k', run.promise, run);
+    run.retire();
+    expect(flights.retired).toBe(1);
+    answer.resolve('late');
+    await flush();
+    expect(flights.retired).toBe(0);
+  });
+
+  it('retire when their last caller leaves', () => {
+    const flights = new Flights();
+    const run = new FlightRun();
+    run.promise = deferred<string>().promise;
+    flights.start('k', run.promise, run);
+    const signal = run.signal;
+    run.join();
+    run.leave('a');
+    expect(flights.runFor('k')).toBe(run);
+    run.leave('b');
+    expect(signal.aborted).toBe(true);
+    expect(flights.runFor('k')).toBeUndefined();
+    expect(flights.isCurrent('k', run.promise)).toBe(true);
   });
 });

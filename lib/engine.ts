@@ -15,9 +15,9 @@ import type { Cache } from './cache.js';
 import type { Duration } from './duration.js';
 import { toMs } from './duration.js';
 import { decodeEntry, encodeEntry, type Entry } from './entry.js';
-import { CacheUnavailableError } from './errors.js';
+import { CacheOriginTimeoutError, CacheUnavailableError } from './errors.js';
 import { callAs, FlightRun } from './flight.js';
-import { waitFor } from './waiting.js';
+import { MAX_TIMER_MS, refuseAborted, waitFor } from './waiting.js';
 import { runLocked, type LockedMiss, type LockSettings } from './locks.js';
 import type { FailureKind } from './log.js';
 import type { ResolvedCall } from './options.js';
@@ -63,6 +63,11 @@ export interface FunctionContext {
  */
 export function execute(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined, self: unknown): Promise<unknown> {
   if (call === undefined) return readThrough(ctx, key, args, undefined, self);
+  if (call.signal !== undefined) {
+    // Aborted before it started: no read, no run, no write, no counter (the call did nothing).
+    const refused = refuseAborted(call.signal);
+    if (refused !== undefined) return refused;
+  }
   if (call.bypass) {
     ctx.stats.bypasses++;
     // A pure bypass is private to its caller (not a flight others join); with cacheWrite: true it
@@ -163,7 +168,22 @@ function refreshInBackground(ctx: FunctionContext, key: string, args: unknown[],
   if (ctx.cache.flights.get(key) !== undefined) return false;
   const run = startRun(ctx, key, args, undefined, self);
   run.promise.catch((error: unknown) => fail(ctx, 'refresh', error, 'cachette: a background refresh failed; the stale value stays'));
+  if (ctx.hardMs !== undefined && ctx.hardMs <= MAX_TIMER_MS) retireAfter(ctx, run, ctx.hardMs);
   return true;
+}
+
+/**
+ * A background refresh has no caller whose timeout would retire it: past the function's hard timeout
+ * it is retired (and reported) here, so an origin that never answers does not block every later refresh.
+ */
+function retireAfter(ctx: FunctionContext, run: FlightRun, hardMs: number): void {
+  const timer = setTimeout(() => {
+    run.retire();
+    fail(ctx, 'refresh', new CacheOriginTimeoutError(ctx.name, hardMs), 'cachette: a background refresh passed its hard timeout; the stale value stays');
+  }, hardMs);
+  timer.unref?.();
+  const clear = (): void => clearTimeout(timer);
+  run.promise.then(clear, clear);
 }
 
 function missWithFallback(
@@ -176,7 +196,7 @@ function missWithFallback(
 ): Promise<unknown> {
   ctx.stats.misses++;
   const running = ctx.cache.flights.runFor(key);
-  if (running !== undefined && !running.abandoned) {
+  if (running !== undefined && running.joinable) {
     ctx.stats.coalesced++;
     running.join();
     return waitFor(ctx, running, call, fallback, staleServed);
