@@ -1,12 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
+import { runInNewContext } from 'node:vm';
 import * as api from '../lib/index.js';
+import * as errors from '../lib/errors.js';
 import {
   CacheConfigError,
   CacheError,
   CacheKeyError,
+  CacheOriginTimeoutError,
   CacheSerializationError,
   CacheStoreError,
   CacheTimeoutError,
+  CacheUnavailableError,
   isCacheError,
 } from '../lib/errors.js';
 
@@ -17,7 +21,13 @@ const all = [
   ['CacheStoreError', new CacheStoreError('m', 'redis'), 'CACHE_ERR_STORE'],
   ['CacheTimeoutError', new CacheTimeoutError('m', 'redis'), 'CACHE_ERR_TIMEOUT'],
   ['CacheSerializationError', new CacheSerializationError('m'), 'CACHE_ERR_SERIALIZATION'],
+  ['CacheUnavailableError', new CacheUnavailableError('m', 'redis'), 'CACHE_ERR_UNAVAILABLE'],
 ] as const;
+
+/** Every error class errors.ts exports, by name. */
+const exportedClasses = Object.entries(errors).filter(
+  ([, value]) => typeof value === 'function' && (value === CacheError || value.prototype instanceof CacheError),
+);
 
 describe('error hierarchy', () => {
   it.each(all)('%s is an Error and a CacheError with its own name and code', (name, error, code) => {
@@ -33,6 +43,24 @@ describe('error hierarchy', () => {
     const error = new CacheTimeoutError('slow', 'redis');
     expect(error).toBeInstanceOf(CacheStoreError);
     expect(error.store).toBe('redis');
+  });
+
+  it('keeps an origin timeout out of the store errors: it reaches callers', () => {
+    const error = new CacheOriginTimeoutError('getUser', 250);
+    expect(error).toBeInstanceOf(CacheError);
+    expect(error).not.toBeInstanceOf(CacheStoreError);
+    expect(error).not.toBeInstanceOf(CacheTimeoutError);
+    expect({ name: error.name, code: error.code, fn: error.fn, timeoutMs: error.timeoutMs, message: error.message }).toEqual({
+      name: 'CacheOriginTimeoutError',
+      code: 'CACHE_ERR_ORIGIN_TIMEOUT',
+      fn: 'getUser',
+      timeoutMs: 250,
+      message: 'cachette: getUser did not answer within 250 ms',
+    });
+  });
+
+  it('makes an unavailable store a store error', () => {
+    expect(new CacheUnavailableError('open', 'redis')).toBeInstanceOf(CacheStoreError);
   });
 
   it('keeps the sibling classes apart', () => {
@@ -70,6 +98,8 @@ describe('error hierarchy', () => {
     expect(api.CacheStoreError).toBe(CacheStoreError);
     expect(api.CacheTimeoutError).toBe(CacheTimeoutError);
     expect(api.CacheSerializationError).toBe(CacheSerializationError);
+    expect(api.CacheUnavailableError).toBe(CacheUnavailableError);
+    expect(api.CacheOriginTimeoutError).toBe(CacheOriginTimeoutError);
     expect(api.isCacheError).toBe(isCacheError);
   });
 });
@@ -78,6 +108,21 @@ describe('isCacheError', () => {
   it.each(all)('recognises a %s', (_name, error, code) => {
     expect(isCacheError(error)).toBe(true);
     expect(error.code).toBe(code);
+  });
+
+  it('recognises an origin timeout', () => {
+    expect(isCacheError(new CacheOriginTimeoutError('f', 1))).toBe(true);
+  });
+
+  it.each(exportedClasses.map(([name]) => name))('recognises every exported class, across realms too: %s', (name) => {
+    expect(exportedClasses.length).toBe(8);
+    const Class = (errors as unknown as Record<string, new (...args: unknown[]) => Error>)[name]!;
+    const own = new Class('m', 'redis');
+    expect(isCacheError(own)).toBe(true);
+    // An Error made in another realm (a vm context: its Error is not this realm's), named like ours.
+    const foreign: unknown = runInNewContext(`const e = new Error('from another copy'); e.name = ${JSON.stringify(own.name)}; e`);
+    expect(foreign instanceof Error).toBe(false);
+    expect(isCacheError(foreign)).toBe(true);
   });
 
   it('recognises cachette errors from another realm by name', () => {

@@ -116,11 +116,12 @@ export class CacheSerializationError extends CacheError {
 }
 
 /**
- * The wrapped function did not answer within its hard `timeout`. Unlike store failures this one
- * reaches the caller (unless a stale value within `staleIfError` is served instead). `store` is
- * `'origin'`; `fn` names the cached function.
+ * The wrapped function did not answer within its hard `timeout`: the call rejects with it (unless a
+ * stale value within `staleIfError` is served instead). Unlike the store errors it *is* thrown to
+ * callers, so it is not a {@link CacheStoreError}: catching those to ignore cache trouble never
+ * swallows an origin timeout. `fn` names the cached function.
  */
-export class CacheOriginTimeoutError extends CacheTimeoutError {
+export class CacheOriginTimeoutError extends CacheError {
   /** Always `'CacheOriginTimeoutError'`: stable across realms (what {@link isCacheError} checks). */
   override name = 'CacheOriginTimeoutError';
   override readonly code = 'CACHE_ERR_ORIGIN_TIMEOUT';
@@ -131,7 +132,7 @@ export class CacheOriginTimeoutError extends CacheTimeoutError {
     /** The hard timeout that passed, in ms. */
     readonly timeoutMs: number,
   ) {
-    super(`cachette: ${fn} did not answer within ${timeoutMs} ms`, 'origin');
+    super(`cachette: ${fn} did not answer within ${timeoutMs} ms`);
   }
 }
 
@@ -146,7 +147,14 @@ const ownNames = new Set([
   'CacheSerializationError',
 ]);
 
-/** True for any error created by cachette, also across realms (checks `name`, not the prototype). */
+/**
+ * True for any error created by cachette, also across realms (another copy of cachette, a `vm`
+ * context, a worker's structured clone): it checks that `error` is an Error of any realm and that its
+ * `name` is one of cachette's, not the prototype chain.
+ */
 export function isCacheError(error: unknown): error is CacheError {
-  return error instanceof CacheError || (error instanceof Error && ownNames.has(error.name));
+  if (error instanceof CacheError) return true;
+  if (typeof error !== 'object' || error === null || Object.prototype.toString.call(error) !== '[object Error]') return false;
+  const name: unknown = (error as { name?: unknown }).name;
+  return typeof name === 'string' && ownNames.has(name);
 }
