@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { join, posix, relative } from 'node:path';
 import ts from 'typescript';
 
 const lib = join(__dirname, '..', 'lib');
@@ -18,7 +18,7 @@ function sourcesIn(folder: string): Array<{ file: string; imports: string[] }> {
 }
 
 /** Modules every layer may use: they import nothing from lib themselves. */
-const LEAVES = new Set(['../errors.js', '../duration.js', '../clock.js']);
+const LEAVES = new Set(['../errors.js', '../duration.js', '../clock.js', '../defaults.js']);
 
 /** Imports of a module in a layer folder that reach outside the folder, leaves and packages aside. */
 function outsideImports(imports: readonly string[]): string[] {
@@ -80,5 +80,74 @@ describe('layering', () => {
     const imports = importsOf(readFileSync(join(lib, 'engine.ts'), 'utf8'));
     expect(imports.filter((spec) => /stores\/(redis|memory)(\.js)?$/.test(spec))).toEqual([]);
     expect(imports).toContain('./stores/store.js');
+  });
+});
+
+/** Every module under lib/, as a path relative to lib/ (`config/parse.ts`). */
+function allModules(): string[] {
+  const files = (folder: string): string[] =>
+    readdirSync(folder, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? files(join(folder, entry.name)) : entry.name.endsWith('.ts') ? [join(folder, entry.name)] : [],
+    );
+  return files(lib)
+    .map((file) => relative(lib, file).split('\\').join('/'))
+    .sort();
+}
+
+/** The lib modules `file` imports (type-only imports included: a cycle of types is a cycle of meaning). */
+function libImportsOf(file: string): string[] {
+  return importsOf(readFileSync(join(lib, file), 'utf8'))
+    .filter((spec) => spec.startsWith('.'))
+    .map((spec) => posix.normalize(posix.join(posix.dirname(file), spec)).replace(/\.js$/, '.ts'));
+}
+
+/** One import cycle of the graph (as a path that ends where it starts), or `undefined` when it has none. */
+function findCycle(graph: ReadonlyMap<string, readonly string[]>): string[] | undefined {
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (node: string): string[] | undefined => {
+    if (state.get(node) === 'done') return undefined;
+    if (state.get(node) === 'open') return [...path.slice(path.indexOf(node)), node];
+    state.set(node, 'open');
+    path.push(node);
+    for (const next of graph.get(node) ?? []) {
+      const cycle = visit(next);
+      if (cycle) return cycle;
+    }
+    path.pop();
+    state.set(node, 'done');
+    return undefined;
+  };
+  for (const node of graph.keys()) {
+    const cycle = visit(node);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
+
+describe('import cycles', () => {
+  it('finds a cycle when there is one, and none in a tree', () => {
+    expect(findCycle(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']]]))).toEqual(['a', 'b', 'c', 'a']);
+    expect(findCycle(new Map([['a', ['b', 'c']], ['b', ['c']], ['c', []]]))).toBeUndefined();
+  });
+
+  it('resolves imports of nested modules to lib paths', () => {
+    expect(libImportsOf('config/cache-config.ts')).toEqual(expect.arrayContaining(['defaults.ts', 'config/fields.ts', 'stores/store.ts']));
+  });
+
+  it('has no import cycle anywhere in lib/ (type-only imports included)', () => {
+    const modules = allModules();
+    expect(modules).toEqual(expect.arrayContaining(['cache.ts', 'config/resolve.ts', 'stores/redis.ts']));
+    const graph = new Map(modules.map((file) => [file, libImportsOf(file)]));
+    expect(findCycle(graph)).toBeUndefined();
+  });
+
+  it('keeps every default in defaults.ts, and defaults.ts a leaf', () => {
+    expect(libImportsOf('defaults.ts')).toEqual([]);
+    // No other module spells a default out: they import it.
+    for (const file of allModules().filter((f) => f !== 'defaults.ts')) {
+      const source = readFileSync(join(lib, file), 'utf8');
+      expect({ file, defines: /export const DEFAULT_/.test(source) }).toEqual({ file, defines: false });
+    }
   });
 });

@@ -2,7 +2,10 @@ import { describe, expect, it } from '@jest/globals';
 import { createCache } from '../lib/cache.js';
 import { cached } from '../lib/cached.js';
 import { CacheConfigError, CacheError } from '../lib/errors.js';
-import { resolveCallOptions, type CacheConfig, type CachedOptions, type CallOptions } from '../lib/options.js';
+import type { CacheConfig } from '../lib/config/cache-config.js';
+import type { CachedOptions } from '../lib/config/cached-options.js';
+import type { CallOptions } from '../lib/config/call-options.js';
+import { resolveCallOptions } from '../lib/config/resolve.js';
 
 async function getUser(id: number): Promise<{ id: number }> {
   return { id };

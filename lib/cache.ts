@@ -7,13 +7,19 @@ import { systemClock, type Clock } from './clock.js';
 import { toMs } from './duration.js';
 import { Flights } from './flight.js';
 import { createQuietLogger, type FailureFields, type Logger } from './log.js';
-import { cacheBrand, cacheConfigSchema, parseOrThrow, type BreakerConfig, type CacheConfig, type StoreConfig } from './options.js';
+import { cacheConfigSchema, type BreakerConfig, type CacheConfig, type StoreConfig } from './config/cache-config.js';
+import { parseOrThrow } from './config/parse.js';
+import { resolveBreaker } from './config/resolve.js';
+import { DEFAULT_MAX_ENTRIES, DEFAULT_OP_TIMEOUT_MS } from './defaults.js';
 import { jsonSerializer } from './serializers/json.js';
 import type { Serializer } from './serializers/serializer.js';
 import { MemoryStore } from './stores/memory.js';
-import { DEFAULT_BREAKER_COOLDOWN_MS, type BreakerOptions, type StoreHealth } from './stores/breaker.js';
+import type { BreakerOptions, StoreHealth } from './stores/breaker.js';
 import { RedisStore, type RedisConnection } from './stores/redis.js';
 import type { Store } from './stores/store.js';
+
+/** Marks objects made by `createCache`, so the `cache` option can be validated without `instanceof`. */
+export const cacheBrand: unique symbol = Symbol.for('cachette.cache');
 
 /**
  * A cache: where cached functions keep their entries. Create one with {@link createCache} and pass
@@ -133,22 +139,24 @@ function openStore(config: StoreConfig | undefined, cache: Cache, breaker: Break
   if (!('type' in config) || (config.type !== 'redis' && config.type !== 'memory')) {
     return { store: config as Store, owned: false };
   }
-  if (config.type === 'memory') return { store: new MemoryStore({ maxEntries: config.maxEntries, clock: cache.clock }), owned: true };
+  if (config.type === 'memory') return { store: new MemoryStore({ maxEntries: config.maxEntries ?? DEFAULT_MAX_ENTRIES, clock: cache.clock }), owned: true };
   const { type: _type, opTimeout, ...connection } = config;
   const store = new RedisStore({
     ...(connection as RedisConnection),
-    opTimeoutMs: opTimeout === undefined ? undefined : toMs(opTimeout),
+    opTimeoutMs: opTimeout === undefined ? DEFAULT_OP_TIMEOUT_MS : toMs(opTimeout),
     binary: cache.serializer.binary === true,
     onConnectionError: (err) => cache.report({ kind: 'connection', store: 'redis', err }, 'cachette: redis connection error'),
-    breaker: breaker === false ? false : breakerOptions(breaker === true ? undefined : breaker, cache),
+    breaker: breakerOptions(breaker, cache),
   });
   return { store, owned: true };
 }
 
-function breakerOptions(config: BreakerConfig | undefined, cache: Cache): BreakerOptions {
-  const cooldownMs = config?.cooldown === undefined ? DEFAULT_BREAKER_COOLDOWN_MS : (toMs(config.cooldown) as number);
+function breakerOptions(config: BreakerConfig | boolean | undefined, cache: Cache): BreakerOptions | false {
+  const settings = resolveBreaker(config);
+  if (settings === false) return false;
+  const { threshold, cooldownMs } = settings;
   return {
-    threshold: config?.threshold,
+    threshold,
     cooldownMs,
     clock: cache.clock,
     // One line per opening, never per skipped call.

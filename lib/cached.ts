@@ -4,23 +4,13 @@
  * @module
  */
 import { defaultCache } from './cache.js';
-import { toMs } from './duration.js';
+import { cachedOptionsSchema, type AnyFunction, type CachedOptions, type ResultOf } from './config/cached-options.js';
+import { CALL_OPTION_NAMES, type CallOptions } from './config/call-options.js';
+import { configError, parseOrThrow } from './config/parse.js';
+import { REFRESH_CALL, resolveCallOptions, resolveFunction, type ResolvedCall } from './config/resolve.js';
 import { execute, invalidate, type FunctionContext } from './engine.js';
-import { CacheConfigError, CacheKeyError } from './errors.js';
+import { CacheKeyError } from './errors.js';
 import { encodeArgs, joinKey, keyHead } from './keys.js';
-import { resolveLock } from './locks.js';
-import {
-  CALL_OPTION_NAMES,
-  cachedOptionsSchema,
-  parseOrThrow,
-  resolveCallOptions,
-  resolveTimeout,
-  type AnyFunction,
-  type CachedOptions,
-  type CallOptions,
-  type ResolvedCall,
-  type ResultOf,
-} from './options.js';
 import { createStats, type CacheStats } from './stats.js';
 
 /**
@@ -97,42 +87,22 @@ export interface CachedFunction<F extends AnyFunction> {
  * annotate that parameter (`full: boolean = false`) so `F` can be inferred.
  */
 export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOptions<F>> = {}): CachedFunction<F> {
-  if (typeof fn !== 'function') {
-    const message = `expected a function, received ${fn === null ? 'null' : typeof fn}`;
-    throw new CacheConfigError(`cachette: fn: ${message}`, 'fn', [{ path: 'fn', message }]);
-  }
+  if (typeof fn !== 'function') throw configError('fn', `expected a function, received ${fn === null ? 'null' : typeof fn}`);
   const opts = parseOrThrow(cachedOptionsSchema, options) as CachedOptions<F>;
   // The name identifies the function in keys, logs and errors; with a sharedContext or a fixed key
   // those already identify it.
   const name = opts.name || fn.name || opts.sharedContext || opts.key;
-  if (!name) {
-    const message = 'required when the function has no name (it identifies the function in keys); or give sharedContext or key';
-    throw new CacheConfigError(`cachette: name: ${message}`, 'name', [{ path: 'name', message }]);
-  }
+  if (!name) throw configError('name', 'required when the function has no name (it identifies the function in keys); or give sharedContext or key');
   const cache = opts.cache ?? defaultCache();
-  const ttl = opts.ttl;
-  const swrMs = opts.staleWhileRevalidate === undefined ? 0 : (toMs(opts.staleWhileRevalidate) ?? 0);
-  const staleIfErrorMs = opts.staleIfError === undefined ? 0 : (toMs(opts.staleIfError) ?? 0);
-  const refreshAhead = opts.refreshAhead;
-  const refreshBeta = refreshAhead === undefined || refreshAhead === false ? undefined : refreshAhead === true ? 1 : (refreshAhead.beta ?? 1);
   const ctx: FunctionContext = {
+    ...resolveFunction(opts),
     origin: fn as unknown as (...args: unknown[]) => unknown,
     name,
     cache,
     store: cache.store,
-    ttlMs: typeof ttl === 'function' || ttl === undefined ? undefined : toMs(ttl),
-    ttlFn: typeof ttl === 'function' ? (ttl as FunctionContext['ttlFn']) : undefined,
+    ttlFn: typeof opts.ttl === 'function' ? (opts.ttl as FunctionContext['ttlFn']) : undefined,
     skipCache: opts.skipCache as FunctionContext['skipCache'],
-    updateTtlOnHit: opts.updateTtlOnHit ?? true,
-    waitForWrite: opts.waitForWrite ?? true,
     stats: createStats(),
-    swrMs,
-    staleIfErrorMs,
-    refreshBeta,
-    staleWindowMs: Math.max(swrMs, staleIfErrorMs),
-    extras: swrMs > 0 || staleIfErrorMs > 0 || refreshBeta !== undefined,
-    ...resolveTimeout(opts.timeout),
-    lock: resolveLock(opts.lock),
   };
 
   const keyOf = makeKeyOf(opts, name, cache.namespace);
@@ -171,7 +141,6 @@ export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOpti
   // itself, which is `this` in the usual `f.refresh(1)` and means nothing to the origin.
   const helperThis = (self: unknown): unknown => (self === callable ? undefined : self);
 
-  const refreshCall: ResolvedCall = { bypass: false, refresh: true, read: false, write: true, ttlMs: undefined, waitForWrite: true };
   Object.defineProperties(callable, {
     name: { value: name },
     callWith: {
@@ -190,7 +159,7 @@ export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOpti
     },
     refresh: {
       value: function refresh(this: unknown, ...args: unknown[]) {
-        return run(args, refreshCall, helperThis(this));
+        return run(args, REFRESH_CALL, helperThis(this));
       },
     },
     keyFor: { value: (...args: unknown[]) => keyOf(args) },

@@ -20,7 +20,7 @@ import { callAs, FlightRun } from './flight.js';
 import { MAX_TIMER_MS, refuseAborted, waitFor } from './waiting.js';
 import { runLocked, type LockedMiss, type LockSettings } from './locks.js';
 import type { FailureKind } from './log.js';
-import type { ResolvedCall } from './options.js';
+import type { ResolvedCall } from './config/resolve.js';
 import type { CacheStats } from './stats.js';
 import type { Store } from './stores/store.js';
 

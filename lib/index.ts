@@ -25,32 +25,30 @@ export {
 export { MAX_KEY_LENGTH } from './keys.js';
 export type { FailureFields, FailureKind, Logger } from './log.js';
 export type {
-  AnyFunction,
   BreakerConfig,
   CacheConfig,
-  CachedOptions,
-  CallOptions,
-  LockOptions,
   MemoryStoreConfig,
   RedisClientConfig,
   RedisCommonConfig,
   RedisSocketConfig,
   RedisUrlConfig,
-  ResultOf,
   StoreConfig,
-  TimeoutOption,
-  TtlOption,
-} from './options.js';
-export { jsonSerializer } from './serializers/json.js';
-export type { Serializer } from './serializers/serializer.js';
-export type { CacheStats } from './stats.js';
+} from './config/cache-config.js';
+export type { AnyFunction, CachedOptions, LockOptions, ResultOf, TtlOption } from './config/cached-options.js';
+export type { CallOptions, TimeoutOption } from './config/call-options.js';
 export {
   DEFAULT_BREAKER_COOLDOWN_MS,
   DEFAULT_BREAKER_THRESHOLD,
-  type BreakerOptions,
-  type BreakerState,
-  type StoreHealth,
-} from './stores/breaker.js';
+  DEFAULT_LOCK,
+  DEFAULT_MAX_ENTRIES,
+  DEFAULT_OP_TIMEOUT_MS,
+  MAX_TIMER_MS,
+  MAX_TTL_MS,
+} from './defaults.js';
+export { jsonSerializer } from './serializers/json.js';
+export type { Serializer } from './serializers/serializer.js';
+export type { CacheStats } from './stats.js';
+export type { BreakerOptions, BreakerState, StoreHealth } from './stores/breaker.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
-export { DEFAULT_OP_TIMEOUT_MS, RedisStore, type RedisClientLike, type RedisConnection, type RedisSocketOptions, type RedisStoreOptions } from './stores/redis.js';
+export { RedisStore, type RedisClientLike, type RedisConnection, type RedisSocketOptions, type RedisStoreOptions } from './stores/redis.js';
 export type { MaybePromise, Store } from './stores/store.js';

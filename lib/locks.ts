@@ -9,7 +9,7 @@
  * - the lock was taken: this process is the holder. It runs the origin, writes the result, then
  *   releases the lock by compare-and-delete (only while the lock still holds its own token);
  * - otherwise another process holds it: poll with backoff (the same two commands, first after
- *   {@link LOCK_DEFAULTS | 10 ms}, doubling to 200 ms, with jitter) until its value appears, the lock
+ *   10 ms (`DEFAULT_LOCK` in `defaults.ts`), doubling to 200 ms, with jitter) until its value appears, the lock
  *   disappears without a value (the holder died and the lock expired, or its origin failed and it
  *   released): take it over; or the wait bound passes: run the origin anyway (fail-open).
  *
@@ -24,8 +24,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { toMs } from './duration.js';
-import type { LockOptions } from './options.js';
 import type { CacheStats } from './stats.js';
 import type { Store } from './stores/store.js';
 
@@ -55,23 +53,6 @@ export interface LockSettings {
   readonly pollMs: number;
   /** Longest delay between polls. */
   readonly maxPollMs: number;
-}
-
-/** The defaults of `lock: true`: ttl 10 s, wait 5 s, polls from 10 ms doubling to 200 ms. */
-export const LOCK_DEFAULTS: LockSettings = Object.freeze({ ttlMs: 10_000, waitMs: 5_000, pollMs: 10, maxPollMs: 200 });
-
-/** Resolve the (validated) `lock` option; `undefined` when there is no lock. */
-export function resolveLock(option: boolean | LockOptions | undefined): LockSettings | undefined {
-  if (option === undefined || option === false) return undefined;
-  if (option === true) return LOCK_DEFAULTS;
-  const ms = (value: LockOptions[keyof LockOptions], fallback: number): number => (value === undefined ? fallback : (toMs(value) ?? fallback));
-  const pollMs = ms(option.pollInterval, LOCK_DEFAULTS.pollMs);
-  return {
-    ttlMs: Math.max(1, Math.ceil(ms(option.ttl, LOCK_DEFAULTS.ttlMs))),
-    waitMs: ms(option.wait, LOCK_DEFAULTS.waitMs),
-    pollMs,
-    maxPollMs: ms(option.maxPollInterval, Math.max(pollMs, LOCK_DEFAULTS.maxPollMs)),
-  };
 }
 
 /** What the engine hands the lock for one miss. */

@@ -7,7 +7,7 @@
 import type { Entry } from './entry.js';
 import { CacheConfigError, CacheOriginTimeoutError } from './errors.js';
 import type { FlightRun, RunWaiter } from './flight.js';
-import type { ResolvedCall } from './options.js';
+import type { ResolvedCall } from './config/resolve.js';
 import type { CacheStats } from './stats.js';
 
 /** What waiting needs of a cached function. */

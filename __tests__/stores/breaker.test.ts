@@ -3,7 +3,8 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { CacheStoreError, CacheUnavailableError } from '../../lib/errors.js';
-import { CircuitBreaker, DEFAULT_BREAKER_COOLDOWN_MS, DEFAULT_BREAKER_THRESHOLD, type BreakerOptions } from '../../lib/stores/breaker.js';
+import { DEFAULT_BREAKER_COOLDOWN_MS, DEFAULT_BREAKER_THRESHOLD } from '../../lib/defaults.js';
+import { CircuitBreaker, type BreakerOptions } from '../../lib/stores/breaker.js';
 import { fakeClock, type FakeClock } from '../helpers/fake-clock.js';
 
 const outage = (n = 1): Error => new CacheStoreError(`connection lost ${n}`, 'redis');

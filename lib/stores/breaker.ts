@@ -13,6 +13,7 @@
  * outcomes from handlers it already has, and its hot path reads one field, {@link CircuitBreaker.closed}.
  * @module
  */
+import { DEFAULT_BREAKER_COOLDOWN_MS, DEFAULT_BREAKER_THRESHOLD } from '../defaults.js';
 import { systemClock, type Clock } from '../clock.js';
 import { CacheUnavailableError } from '../errors.js';
 
@@ -62,20 +63,6 @@ export interface BreakerOptions {
   /** Called each time the breaker opens, with the failure that opened it (what it throws is ignored). */
   onOpen?: (health: StoreHealth, error: unknown) => void;
 }
-
-/**
- * Default `threshold`: 5 consecutive failures. One lost packet or one slow command does not open
- * it, and a success in between starts the count again; a Redis that is down fails five operations
- * in well under a millisecond, and a hung one within one operation timeout when calls are concurrent.
- */
-export const DEFAULT_BREAKER_THRESHOLD = 5;
-
-/**
- * Default cool-down: 2000 ms, the longest wait of the Redis store's reconnection backoff, so a probe
- * finds a reconnected client when Redis is back. Hits resume at most about 2 s after Redis does;
- * a hung Redis costs one probe's operation timeout per 2 s instead of one per call.
- */
-export const DEFAULT_BREAKER_COOLDOWN_MS = 2_000;
 
 /**
  * The breaker's state machine. It does no I/O: the store calls {@link CircuitBreaker.admit} before an

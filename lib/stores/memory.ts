@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.js';
+import { DEFAULT_MAX_ENTRIES } from '../defaults.js';
 import type { Store } from './store.js';
 
 /** Options of {@link MemoryStore}. */
@@ -22,7 +23,7 @@ export class MemoryStore implements Store<string | Uint8Array> {
   constructor(options: MemoryStoreOptions = {}) {
     const clock = options.clock;
     this.#lru = new LRUCache<string, string | Uint8Array>({
-      max: options.maxEntries ?? 10_000,
+      max: options.maxEntries ?? DEFAULT_MAX_ENTRIES,
       // lru-cache reads time through `perf`; an injected clock makes expiry testable without sleeping.
       // The offset keeps a clock that reads 0 from looking like lru-cache's "no start time" marker.
       ...(clock ? { perf: { now: () => clock.now() + CLOCK_OFFSET } } : {}),

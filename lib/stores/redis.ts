@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createClient, ErrorReply, RESP_TYPES } from 'redis';
+import { DEFAULT_OP_TIMEOUT_MS } from '../defaults.js';
 import { CacheStoreError, CacheTimeoutError } from '../errors.js';
 import { CircuitBreaker, type BreakerOptions, type StoreHealth } from './breaker.js';
 import { Deadlines } from './deadlines.js';
@@ -75,8 +76,6 @@ export type RedisStoreOptions = RedisConnection & {
   breaker?: Omit<BreakerOptions, 'isOutage'> | false;
 };
 
-/** Default of the `opTimeoutMs` option, in milliseconds. */
-export const DEFAULT_OP_TIMEOUT_MS = 500;
 
 /**
  * The Redis store, on the official `redis` client (node-redis).

@@ -1,0 +1,225 @@
+/**
+ * Options of `createCache(config)`: the store forms (Redis by URL, by host, by client; memory; your
+ * own `Store`), namespace, serializer, logger, clock and circuit breaker, and their schema.
+ * @module
+ */
+import { z } from 'zod';
+import type { Clock } from '../clock.js';
+import { MAX_MEMORY_ENTRIES } from '../defaults.js';
+import type { Duration } from '../duration.js';
+import { describeReceived } from '../duration.js';
+import type { Logger } from '../log.js';
+import type { Serializer } from '../serializers/serializer.js';
+import type { RedisClientLike, RedisSocketOptions } from '../stores/redis.js';
+import type { Store } from '../stores/store.js';
+import { booleanOr, integer, isFunction, isObject, nested, nonEmpty, text, timerDuration, agree, type SameKeys } from './fields.js';
+
+/** Settings shared by every Redis store form. */
+export interface RedisCommonConfig {
+  /** Selects the Redis store. */
+  type: 'redis';
+  /**
+   * Longest time one store operation may take before it counts as failed (the call then goes to
+   * the origin). Positive and at most 2^31−1 ms (about 24.8 days).
+   * @defaultValue 500 (ms)
+   */
+  opTimeout?: Duration;
+}
+
+/**
+ * Redis reached by URL: `redis://[[user]:password@]host[:port][/db]`, `rediss://` for TLS.
+ * Percent-encode reserved characters (`#`, `?`, `/`, `@`, `:`, `%`) in the user name and password.
+ */
+export interface RedisUrlConfig extends RedisCommonConfig {
+  /** `redis[s]://[[user]:password@]host[:port][/db]`, user name and password percent-encoded. */
+  url: string;
+}
+
+/** Redis reached by host and port (`localhost:6379` when both are left out). */
+export interface RedisSocketConfig extends RedisCommonConfig, RedisSocketOptions {}
+
+/** Your own node-redis client. cachette connects it if needed and never closes it. */
+export interface RedisClientConfig extends RedisCommonConfig {
+  /** Your node-redis client (`createClient()`); connected on first use if needed, never closed. */
+  client: RedisClientLike;
+}
+
+/** An in-process store, bounded by entry count with least-recently-used eviction. */
+export interface MemoryStoreConfig {
+  /** Selects the memory store. */
+  type: 'memory';
+  /** Most entries kept; the least recently used go first. At most 2^31−1. @defaultValue 10000 */
+  maxEntries?: number;
+}
+
+/** Where a cache keeps its entries: a store description, or any {@link Store} object. */
+export type StoreConfig = RedisUrlConfig | RedisSocketConfig | RedisClientConfig | MemoryStoreConfig | Store;
+
+/** Options of {@link createCache}. */
+export interface CacheConfig {
+  /** @defaultValue `{ type: 'memory' }` */
+  store?: StoreConfig;
+  /** First segment of every key, e.g. `'app'` → `app:getUser:42`. @defaultValue none */
+  namespace?: string;
+  /** @defaultValue {@link jsonSerializer} */
+  serializer?: Serializer;
+  /**
+   * Receives cache-layer failures (`warn`) with a structured object first, pino style. Never given
+   * cached values or call arguments.
+   * @defaultValue a quiet logger: the first failure of each kind goes to `console.warn`, later ones are only counted
+   */
+  logger?: Logger;
+  /** Time source for entry timestamps and memory-store expiry. For tests. @defaultValue `Date.now` */
+  clock?: Clock;
+  /**
+   * The Redis store's circuit breaker: after `threshold` consecutive failures (lost connection,
+   * timeout) calls skip Redis for `cooldown` and go straight to the origin (counted in
+   * `stats.skipped`), then one probe operation decides whether to close it. `true` uses the defaults;
+   * `false` never opens it. Memory stores and your own `Store` objects have no breaker: ignored there.
+   * State: {@link Cache.health}.
+   * @defaultValue `{ threshold: 5, cooldown: 2000 }`
+   */
+  breaker?: BreakerConfig | boolean;
+}
+
+/** Settings of the Redis store's circuit breaker ({@link CacheConfig.breaker}). */
+export interface BreakerConfig {
+  /**
+   * Consecutive failures (connection errors, timeouts; not refusals such as `OOM` or `READONLY`) that
+   * open the breaker. A positive integer.
+   * @defaultValue 5
+   */
+  threshold?: number;
+  /**
+   * How long an open breaker skips Redis before one probe operation is let through. Positive, at most
+   * 2^31−1 ms.
+   * @defaultValue 2000 (ms)
+   */
+  cooldown?: Duration;
+}
+
+const storeObject = z.custom<Store>(
+  (value) => isObject(value) && isFunction(value.get) && isFunction(value.set) && isFunction(value.delete),
+);
+
+const redisClient = z.custom<RedisClientLike>(
+  (value) => isObject(value) && isFunction(value.get) && isFunction(value.set) && isFunction(value.connect),
+  { error: 'expected a node-redis client (createClient() from the redis package)' },
+);
+
+const PERCENT_ENCODE = 'percent-encode #, ?, /, @, : and % in the user name and password (encodeURIComponent)';
+
+/**
+ * `redis[s]://…` that node-redis can read without surprises. `new URL` throws a `TypeError` whose
+ * `input` is the whole URL, password included: it is caught here and only the rule is reported.
+ */
+const redisUrl = text('a string (redis://…)').superRefine((value, ctx) => {
+  if (!/^rediss?:\/\//.test(value)) {
+    ctx.addIssue({ code: 'custom', message: 'must start with redis:// or rediss://' });
+    return;
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `is not a valid URL; ${PERCENT_ENCODE}` });
+    return;
+  }
+  if (url.hash !== '' || url.search !== '' || value.includes('#') || value.includes('?')) {
+    ctx.addIssue({ code: 'custom', message: `has a # or ? part, which redis URLs do not use; ${PERCENT_ENCODE}` });
+    return;
+  }
+  if (url.hostname === '') {
+    ctx.addIssue({ code: 'custom', message: `has no host; ${PERCENT_ENCODE}` });
+    return;
+  }
+  if (url.pathname.length > 1 && !/^\/\d{1,5}$/.test(url.pathname)) {
+    ctx.addIssue({ code: 'custom', message: `must end in /<database number> or nothing after the host; ${PERCENT_ENCODE}` });
+    return;
+  }
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `has a malformed %-escape in the user name or password; ${PERCENT_ENCODE}` });
+  }
+});
+
+const redisStoreSchema = z
+  .object({
+    type: z.literal('redis'),
+    url: redisUrl.optional(),
+    client: redisClient.optional(),
+    host: nonEmpty('a host name').optional(),
+    port: integer(1, 65535, 'an integer from 1 to 65535').optional(),
+    username: text().optional(),
+    password: text().optional(),
+    db: integer(0, Number.MAX_SAFE_INTEGER, 'a non-negative integer').optional(),
+    tls: z.union([z.boolean(), z.record(z.string(), z.unknown())], { error: 'expected a boolean or tls.connect options' }).optional(),
+    opTimeout: timerDuration(1).optional(),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    const socketFields = (['host', 'port', 'username', 'password', 'db', 'tls'] as const).filter((f) => value[f] !== undefined);
+    if (value.url !== undefined && value.client !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['client'], message: 'give either url or client, not both' });
+    }
+    const other = value.url !== undefined ? 'url' : value.client !== undefined ? 'client' : undefined;
+    if (other && socketFields.length > 0) {
+      ctx.addIssue({ code: 'custom', path: [socketFields[0] as string], message: `cannot be combined with ${other}` });
+    }
+  });
+
+const memoryStoreSchema = z
+  .object({
+    type: z.literal('memory'),
+    maxEntries: integer(1, MAX_MEMORY_ENTRIES, `a positive integer of at most ${MAX_MEMORY_ENTRIES}`).optional(),
+  })
+  .strict();
+
+const storeSchema = z.unknown().superRefine((value, ctx) => {
+  if (!isObject(value)) {
+    ctx.addIssue({ code: 'custom', message: `expected { type: 'redis' | 'memory', … } or a Store object, received ${describeReceived(value)}` });
+    return;
+  }
+  const schema = value.type === 'redis' ? redisStoreSchema : value.type === 'memory' ? memoryStoreSchema : undefined;
+  if (schema) return nested(schema, value, ctx);
+  if (storeObject.safeParse(value).success) return; // your own Store object (any `type` it may carry is its business)
+  ctx.addIssue({ code: 'custom', path: ['type'], message: `expected 'redis' or 'memory' (or a Store object with get/set/delete), received ${describeReceived(value.type)}` });
+});
+
+const serializerSchema = z.custom<Serializer>(
+  (value) =>
+    isObject(value) &&
+    isFunction(value.serialize) &&
+    isFunction(value.deserialize) &&
+    typeof value.name === 'string' &&
+    /^[a-z][a-z0-9-]{0,31}$/.test(value.name),
+  { error: 'expected { name, serialize, deserialize } with a name matching [a-z][a-z0-9-]*' },
+);
+
+const loggerSchema = z.custom<Logger>((value) => isObject(value) && isFunction(value.warn) && isFunction(value.error), {
+  error: 'expected a logger with warn() and error() methods (pino, console, …)',
+});
+
+const breakerObjectSchema = z
+  .object({
+    threshold: integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer').optional(),
+    cooldown: timerDuration(1).optional(),
+  })
+  .strict();
+
+/** Schema of {@link CacheConfig}. */
+export const cacheConfigSchema = z
+  .object({
+    store: storeSchema.optional(),
+    namespace: nonEmpty('a string').optional(),
+    serializer: serializerSchema.optional(),
+    logger: loggerSchema.optional(),
+    clock: z.custom<Clock>((value) => isObject(value) && isFunction(value.now), { error: 'expected { now(): number }' }).optional(),
+    breaker: booleanOr(breakerObjectSchema, '{ threshold?, cooldown? } or a boolean').optional(),
+  })
+  .strict();
+
+// Keep the hand-written type and the schema in step (a compile-time check; nothing runs).
+agree<SameKeys<CacheConfig, z.input<typeof cacheConfigSchema>>>(true);
