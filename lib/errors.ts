@@ -55,8 +55,9 @@ export class CacheConfigError extends CacheError {
 
 /**
  * Thrown by a call (or by `keyFor`) when its key cannot be built: an argument cannot be encoded
- * faithfully (functions, symbols, class instances without `toJSON`, circular structures; pass a
- * `keyBuilder`), or a `keyBuilder` returned something other than a string.
+ * faithfully (functions, symbols, class instances without `toJSON`, circular structures, nesting
+ * deeper than `MAX_KEY_DEPTH`; pass a `keyBuilder`), or a `keyBuilder` returned something other than
+ * a string.
  */
 export class CacheKeyError extends CacheError {
   /** Always `'CacheKeyError'`: stable across realms (what {@link isCacheError} checks). */

@@ -22,7 +22,7 @@ export {
   isCacheError,
   type ConfigIssue,
 } from './errors.js';
-export { MAX_KEY_LENGTH } from './keys.js';
+export { MAX_KEY_DEPTH, MAX_KEY_LENGTH } from './keys.js';
 export type { FailureFields, FailureKind, Logger } from './log.js';
 export type {
   BreakerConfig,
