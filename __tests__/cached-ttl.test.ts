@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { createCache } from '../lib/cache.js';
 import { cached } from '../lib/cached.js';
+import { MAX_TTL_MS } from '../lib/defaults.js';
+import { write, type FunctionContext } from '../lib/engine.js';
+import { createStats } from '../lib/stats.js';
 import type { MemoryStore } from '../lib/stores/memory.js';
 import { fakeClock } from './helpers/fake-clock.js';
 import { RecordingStore } from './helpers/test-stores.js';
@@ -135,6 +138,63 @@ describe('a ttl computed from the result', () => {
     expect(state.runs).toBe(2);
     expect(f.stats.errors).toBe(2);
     expect(store.size).toBe(0);
+  });
+});
+
+describe('the longest ttl', () => {
+  it('is 10^15 ms', () => {
+    expect(MAX_TTL_MS).toBe(1e15);
+  });
+
+  it.each([MAX_TTL_MS + 1, 1e16])('keeps a result whose ttl function returns %d ms out of the cache, counted and reported as kind ttl', async (ttl) => {
+    const kinds: unknown[] = [];
+    const cache = createCache({ store: { type: 'memory' }, logger: { warn: (fields) => void kinds.push(fields.kind), error() {} } });
+    const { state, origin } = counter();
+    const f = cached(origin, { cache, name: 'f', ttl: () => ttl });
+    expect(await f(1)).toEqual({ id: 1, run: 1 });
+    expect(await f(1)).toEqual({ id: 1, run: 2 });
+    expect(state.runs).toBe(2);
+    expect(f.stats).toMatchObject({ errors: 2, hits: 0 });
+    expect(kinds).toEqual(['ttl', 'ttl']);
+    expect((cache.store as MemoryStore).size).toBe(0);
+  });
+
+  it('caches a result whose ttl function returns exactly it, or Infinity, and serves it as a hit', async () => {
+    const { cache, store } = clockedCache();
+    const under = cached(counter().origin, { cache, name: 'under', ttl: () => MAX_TTL_MS });
+    const forever = cached(counter().origin, { cache, name: 'forever', ttl: () => Infinity });
+    await under(1);
+    await forever(1);
+    expect(await under(1)).toEqual({ id: 1, run: 1 });
+    expect(await forever(1)).toEqual({ id: 1, run: 1 });
+    expect(store.ttlOf(forever.keyFor(1))).toBe(Infinity);
+    expect(under.stats).toMatchObject({ hits: 1, errors: 0 });
+  });
+
+  it('refuses at write time a per-call ttl that got past validation', async () => {
+    const { cache, store } = clockedCache();
+    const ctx: FunctionContext = {
+      origin: () => 'v',
+      name: 'f',
+      cache,
+      store: cache.store,
+      ttlMs: undefined,
+      ttlFn: undefined,
+      skipCache: undefined,
+      updateTtlOnHit: true,
+      waitForWrite: true,
+      stats: createStats(),
+      swrMs: 0,
+      staleIfErrorMs: 0,
+      refreshBeta: undefined,
+      softMs: undefined,
+      hardMs: undefined,
+      staleWindowMs: 0,
+      extras: false,
+    };
+    await write(ctx, 'k', 'v', [], 1e16);
+    expect(store.size).toBe(0);
+    expect(ctx.stats.errors).toBe(1);
   });
 });
 

@@ -3,8 +3,8 @@
  * functions. The only module that picks a store implementation from configuration.
  * @module
  */
-import { systemClock, type Clock } from './clock.js';
-import { toMs } from './duration.js';
+import { guardedClock, systemClock, type Clock } from './clock.js';
+import { describeReceived, toMs } from './duration.js';
 import { Flights } from './flight.js';
 import { createQuietLogger, type FailureFields, type Logger } from './log.js';
 import { cacheConfigSchema, type BreakerConfig, type CacheConfig, type StoreConfig } from './config/cache-config.js';
@@ -56,7 +56,12 @@ export class Cache {
     this.namespace = config.namespace;
     this.serializer = config.serializer ?? jsonSerializer;
     this.logger = config.logger ?? createQuietLogger();
-    this.clock = config.clock ?? systemClock;
+    this.clock = guardedClock(config.clock ?? systemClock, (received) =>
+      this.report(
+        { kind: 'clock', err: new RangeError(`clock.now() returned ${describeReceived(received)}`) },
+        'cachette: the cache clock returned an invalid time; using Date.now() instead',
+      ),
+    );
     const { store, owned } = openStore(config.store, this, config.breaker);
     this.store = store;
     this.#ownsStore = owned;

@@ -13,11 +13,12 @@
  */
 import type { Cache } from './cache.js';
 import type { Duration } from './duration.js';
+import { MAX_TIMER_MS, MAX_TTL_MS } from './defaults.js';
 import { toMs } from './duration.js';
 import { decodeEntry, encodeEntry, type Entry } from './entry.js';
 import { CacheOriginTimeoutError, CacheUnavailableError } from './errors.js';
 import { callAs, FlightRun } from './flight.js';
-import { MAX_TIMER_MS, refuseAborted, waitFor } from './waiting.js';
+import { refuseAborted, waitFor } from './waiting.js';
 import { runLocked, type LockedMiss, type LockSettings } from './locks.js';
 import type { FailureKind } from './log.js';
 import type { ResolvedCall } from './config/resolve.js';
@@ -89,8 +90,9 @@ export function execute(ctx: FunctionContext, key: string, args: unknown[], call
 async function readThrough(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined, self: unknown): Promise<unknown> {
   // The read is inlined (not a helper) to keep one async frame on the hit path.
   const store = ctx.store;
-  // With stale windows the physical TTL is ttl + window: an extension keeps the window.
-  const extendMs = call?.ttlMs === undefined ? undefined : call.ttlMs + ctx.staleWindowMs;
+  // With stale windows the physical TTL is ttl + window: an extension keeps the window. A per-call
+  // ttl of 0 leaves the entry as it is.
+  const extendMs = call?.ttlMs === undefined || call.ttlMs === 0 ? undefined : call.ttlMs + ctx.staleWindowMs;
   let raw: string | Uint8Array | undefined;
   if (store.isAvailable?.() === false) {
     ctx.stats.skipped++; // an open circuit breaker: straight to the origin, no rejected read
@@ -113,8 +115,10 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
       fail(ctx, 'decode', error, 'cachette: a stored entry could not be decoded; treating it as a miss');
     }
     if (entry !== undefined) {
-      // No stale windows and no refresh-ahead (the common case): the store's TTL alone decides.
-      if (entry.ttlMs === undefined || !ctx.extras) {
+      // No stale windows and no refresh-ahead (the common case): the store's TTL alone decides,
+      // unless the entry was stored with a stale window (by another deploy: c2 entries never take the
+      // c1 fast path): past its own ttl it is fresh for nobody.
+      if (entry.ttlMs === undefined || (!ctx.extras && !entry.staleMs)) {
         ctx.stats.hits++;
         return entry.value;
       }
@@ -135,8 +139,11 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
  */
 function judgeEntry(ctx: FunctionContext, key: string, args: unknown[], entry: Entry, self: unknown): Entry | undefined | null {
   const ttlMs = entry.ttlMs as number;
-  const now = ctx.cache.clock.now();
-  const age = now - entry.createdAt;
+  let age = ageOf(ctx.cache.clock.now(), entry);
+  if (age < 0) {
+    fail(ctx, 'clock', new RangeError('a stored entry was created in the future'), 'cachette: an entry was created ahead of this clock (are the clocks in sync?); treating it as expired');
+    age = ttlMs;
+  }
   if (age < ttlMs) {
     ctx.stats.hits++;
     if (ctx.refreshBeta !== undefined && refreshEarly(ctx.refreshBeta, entry.computeMs ?? 0, ttlMs - age)) {
@@ -152,6 +159,23 @@ function judgeEntry(ctx: FunctionContext, key: string, args: unknown[], entry: E
     return undefined;
   }
   return age < ttlMs + Math.min(ctx.staleIfErrorMs, storedWindow) ? entry : null;
+}
+
+/**
+ * How far ahead of this process's clock an entry's `createdAt` may be (clock skew between writers)
+ * and still count as just written.
+ */
+const CLOCK_SKEW_MS = 1000;
+
+/**
+ * The age of `entry` at `now`, in ms: 0 for a `createdAt` up to {@link CLOCK_SKEW_MS} ahead, and -1
+ * for one further ahead, whose timestamp cannot be trusted (the caller treats the entry as expired,
+ * so it is never fresher than its ttl from the moment it is read).
+ */
+function ageOf(now: number, entry: Entry): number {
+  const age = now - entry.createdAt;
+  if (age >= 0) return age;
+  return age >= -CLOCK_SKEW_MS ? 0 : -1;
 }
 
 /**
@@ -274,7 +298,10 @@ function freshValue(ctx: FunctionContext, raw: string | Uint8Array): { value: un
     return undefined; // the holder overwrites it; the read path reports undecodable entries
   }
   if (entry === undefined) return undefined;
-  if (entry.ttlMs !== undefined && ctx.extras && ctx.cache.clock.now() - entry.createdAt >= entry.ttlMs) return undefined;
+  if (entry.ttlMs !== undefined && (ctx.extras || entry.staleMs)) {
+    const age = ageOf(ctx.cache.clock.now(), entry);
+    if (age < 0 || age >= entry.ttlMs) return undefined;
+  }
   return { value: entry.value };
 }
 
@@ -353,6 +380,11 @@ export async function write(
   }
   const ttlMs = callTtlMs ?? resolveTtl(ctx, value, args);
   if (ttlMs === null || ttlMs === 0) return;
+  if (ttlMs !== undefined && ttlMs !== Infinity && !(ttlMs <= MAX_TTL_MS)) {
+    // The entry header could not hold it: stored, it would read back as a miss on every call.
+    fail(ctx, 'ttl', new RangeError(`the ttl is over ${MAX_TTL_MS} ms (use Infinity for no expiry)`), 'cachette: ttl too long; the result was not cached');
+    return;
+  }
   const stored = ttlMs === Infinity ? undefined : ttlMs === undefined ? undefined : Math.max(1, Math.ceil(ttlMs));
   // Entries that can go stale live ttl + window in the store; the envelope records both.
   const staleMs = stored === undefined ? 0 : ctx.staleWindowMs;

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Entry } from './entry.js';
+import { MAX_TIMER_MS } from './defaults.js';
 import { CacheConfigError, CacheOriginTimeoutError } from './errors.js';
 import type { FlightRun, RunWaiter } from './flight.js';
 import type { ResolvedCall } from './config/resolve.js';
@@ -112,12 +113,8 @@ export function waitFor<C extends WaitingContext>(
   });
 }
 
-/**
- * Longest delay a Node timer honours; a longer one fires after 1 ms. Validation refuses such timeouts;
- * one that got through anyway means "no timer" here rather than an instant timeout.
- */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-
+// Validation refuses longer timeouts; one that got through anyway means "no timer" here rather
+// than a timer Node would fire after 1 ms.
 function timerMs(ms: number | undefined): number | undefined {
   return ms !== undefined && ms <= MAX_TIMER_MS ? ms : undefined;
 }
