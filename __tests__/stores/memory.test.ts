@@ -61,7 +61,69 @@ describe('MemoryStore least-recently-used eviction', () => {
   });
 });
 
+describe('MemoryStore memory', () => {
+  it('allocates nothing up front for a large maxEntries (1e8, and 2^32)', () => {
+    const before = process.memoryUsage();
+    const stores = [new MemoryStore({ maxEntries: 1e8 }), new MemoryStore({ maxEntries: 2 ** 32 }), createCache({ store: { type: 'memory', maxEntries: 1e8 } }).store];
+    const after = process.memoryUsage();
+    // lru-cache's `max` preallocated typed arrays of that length: 1.2 GB of array buffers for 1e8.
+    expect(after.arrayBuffers - before.arrayBuffers).toBeLessThan(1e6);
+    expect(after.heapUsed - before.heapUsed).toBeLessThan(10e6);
+    for (const store of stores) {
+      store.set('k', 'v', undefined);
+      expect(store.get('k')).toBe('v');
+    }
+  });
+});
+
+describe('MemoryStore locks', () => {
+  it('keeps locks apart from entries: taking one never evicts an entry, and maxEntries counts entries only', () => {
+    const store = new MemoryStore({ maxEntries: 2, clock: fakeClock() });
+    store.set('a', 'A', undefined);
+    store.set('b', 'B', undefined);
+    expect(store.setIfAbsent('a|lock', 'token-a', 10_000)).toBe(true);
+    expect(store.setIfAbsent('b|lock', 'token-b', 10_000)).toBe(true);
+    expect(store.size).toBe(2);
+    expect([store.get('a'), store.get('b')]).toEqual(['A', 'B']);
+    expect([store.get('a|lock'), store.get('b|lock')]).toEqual(['token-a', 'token-b']);
+    expect(store.ttlOf('a|lock')).toBe(10_000);
+    store.set('c', 'C', undefined); // an entry evicts an entry, never a lock
+    expect(store.get('a')).toBeUndefined();
+    expect(store.get('a|lock')).toBe('token-a');
+  });
+
+  it('sees entries and locks as one key space', () => {
+    const clock = fakeClock();
+    const store = new MemoryStore({ clock });
+    store.set('data', 'D', undefined);
+    expect(store.setIfAbsent('data', 'x', 1000)).toBe(false);
+    expect(store.setIfAbsent('lock', 't1', 1000)).toBe(true);
+    expect(store.setIfAbsent('lock', 't2', 1000)).toBe(false);
+    expect(store.deleteIfEquals('lock', 't2')).toBe(false);
+    expect(store.deleteIfEquals('lock', 't1')).toBe(true);
+    expect(store.get('lock')).toBeUndefined();
+    expect(store.setIfAbsent('lock', 't3', 1000)).toBe(true);
+    clock.advance(1001);
+    expect(store.setIfAbsent('lock', 't4', 1000)).toBe(true); // the expired lock is gone
+    expect(store.delete('lock')).toBe(true);
+    expect(store.delete('lock')).toBe(false);
+    store.setIfAbsent('overwritten', 't', 1000);
+    store.set('overwritten', 'V', undefined);
+    expect(store.get('overwritten')).toBe('V');
+    expect(store.deleteIfEquals('overwritten', 't')).toBe(false);
+    expect(store.deleteIfEquals('data', 'D')).toBe(true);
+  });
+});
+
 describe('MemoryStore', () => {
+  it('falls back to Date.now for a clock that returns NaN, so entries still expire', () => {
+    const store = new MemoryStore({ clock: { now: () => NaN } });
+    store.set('k', 'v', 1000);
+    const left = store.ttlOf('k');
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThanOrEqual(1000);
+  });
+
   it('returns Buffer and Uint8Array payloads as they were given', () => {
     const store = new MemoryStore();
     const buffer = Buffer.from([0, 0x7c, 0xff]);
