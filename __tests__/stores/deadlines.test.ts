@@ -70,6 +70,22 @@ describe('Deadlines', () => {
     expect(deadlines.pending).toBe(0);
   });
 
+  it.each([1, 3, 7, 100, 102, 500, 1001])('never rejects an operation before %i ms, wherever it starts within a tick', async (timeoutMs) => {
+    const deadlines = new Deadlines(timeoutMs, () => new Expired());
+    const period = Math.max(1, Math.floor(timeoutMs / 4));
+    // One operation keeps the shared timer running, so later ones start between two of its ticks.
+    track(deadlines.watch(deferred<number>().promise));
+    for (const offset of new Set([0, 1, period - 1].filter((o) => o >= 0 && o < period))) {
+      await jest.advanceTimersByTimeAsync(offset);
+      const outcome = track(deadlines.watch(deferred<number>().promise));
+      await jest.advanceTimersByTimeAsync(timeoutMs - 1);
+      expect({ offset, state: outcome.state }).toEqual({ offset, state: 'pending' });
+      await jest.advanceTimersByTimeAsync(1 + 2 * period);
+      expect({ offset, state: outcome.state }).toEqual({ offset, state: 'rejected' });
+      track(deadlines.watch(deferred<number>().promise)); // keep the timer for the next offset
+    }
+  });
+
   it('ignores a late reply and swallows a late failure', async () => {
     const deadlines = new Deadlines(100, () => new Expired());
     const late = deferred<number>();
