@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { CacheConfigError, MemoryStore, cached, createCache } from '../lib/index.js';
+import { CacheConfigError, MemoryStore, cached, createCache, type RedisStore } from '../lib/index.js';
 
 function configError(make: () => unknown): CacheConfigError {
   try {
@@ -18,9 +18,30 @@ describe('option limits', () => {
     expect(error.message).toContain('store.opTimeout: must be a positive duration');
   });
 
-  it('accepts an opTimeout up to 2^31-1 ms', async () => {
-    const cache = createCache({ store: { type: 'redis', url: 'redis://localhost', opTimeout: 2 ** 31 - 1 } });
-    await cache.close();
+  it('accepts an opTimeout up to 2^31-1 ms, and derives no timer Node cannot hold from it', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const cache = createCache({ store: { type: 'redis', url: 'redis://localhost', opTimeout: 2 ** 31 - 1 } });
+      const client = (cache.store as RedisStore).client as unknown as { options: { socket: { connectTimeout: number } } };
+      // The connect timeout follows opTimeout (4×, at least 1 s), capped at what a timer holds.
+      expect(client.options.socket.connectTimeout).toBe(2 ** 31 - 1);
+      await cache.close();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => w.name)).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('passes a short opTimeout on: the connect timeout is 4× it, at least 1 s', async () => {
+    const short = createCache({ store: { type: 'redis', url: 'redis://localhost', opTimeout: '100ms' } });
+    const long = createCache({ store: { type: 'redis', url: 'redis://localhost', opTimeout: '2s' } });
+    const connectTimeout = (cache: typeof short): number =>
+      ((cache.store as RedisStore).client as unknown as { options: { socket: { connectTimeout: number } } }).options.socket.connectTimeout;
+    expect([connectTimeout(short), connectTimeout(long)]).toEqual([1000, 8000]);
+    await Promise.all([short.close(), long.close()]);
   });
 
   it('names an anonymous function after its sharedContext or fixed key', () => {

@@ -6,11 +6,19 @@ import type { CacheConfig } from '../lib/config/cache-config.js';
 import type { CachedOptions } from '../lib/config/cached-options.js';
 import type { CallOptions } from '../lib/config/call-options.js';
 import { resolveCallOptions } from '../lib/config/resolve.js';
+import { RedisStore } from '../lib/stores/redis.js';
 
 async function getUser(id: number): Promise<{ id: number }> {
   return { id };
 }
 const cache = createCache({ store: { type: 'memory' } });
+
+interface NodeRedisOptions {
+  socket: Record<string, unknown>;
+  username?: string;
+  password?: string;
+  database?: number;
+}
 
 /** The CacheConfigError that `run` throws (fails when it throws anything else, or nothing). */
 function configError(run: () => unknown): CacheConfigError {
@@ -199,14 +207,32 @@ describe('store config validation', () => {
     expectNamed(bad(store), field, ...details);
   });
 
-  it('accepts each redis form', async () => {
-    const forms: CacheConfig['store'][] = [
-      { type: 'redis', url: 'redis://127.0.0.1:1' },
+  it.each<[string, CacheConfig['store'], Record<string, unknown>]>([
+    ['a url', { type: 'redis', url: 'redis://127.0.0.1:1' }, { host: '127.0.0.1', port: 1, tls: false }],
+    [
+      'a rediss url with credentials and a db',
       { type: 'redis', url: 'rediss://user:pw@127.0.0.1:1/2' },
+      { host: '127.0.0.1', port: 1, tls: true, username: 'user', password: 'pw', database: 2 },
+    ],
+    [
+      'host, port, credentials, db',
       { type: 'redis', host: '127.0.0.1', port: 1, username: 'u', password: 'p', db: 2, tls: false },
+      { host: '127.0.0.1', port: 1, username: 'u', password: 'p', database: 2 },
+    ],
+    [
+      'host, port and tls.connect options',
       { type: 'redis', host: '127.0.0.1', port: 1, tls: { rejectUnauthorized: false } },
-    ];
-    for (const store of forms) await createCache({ store }).close();
+      { host: '127.0.0.1', port: 1, tls: true, rejectUnauthorized: false },
+    ],
+  ])('hands each field of the redis form %s to the client', async (_form, store, expected) => {
+    const created = createCache({ store });
+    expect(created.store).toBeInstanceOf(RedisStore);
+    // What node-redis was given (url forms are parsed into the same fields).
+    const options = ((created.store as RedisStore).client as unknown as { options: NodeRedisOptions }).options;
+    const { socket, username, password, database } = options;
+    const given = { host: socket.host, port: socket.port, tls: socket.tls, rejectUnauthorized: socket.rejectUnauthorized, username, password, database };
+    expect(Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined))).toEqual(expected);
+    await created.close();
   });
 });
 

@@ -294,7 +294,8 @@ export class RedisStore implements Store<string | Buffer> {
 
 function createOwnClient(connection: RedisConnection, timeoutMs: number): unknown {
   const socket: Record<string, unknown> = {
-    connectTimeout: Math.max(1_000, timeoutMs * 4),
+    // At most what a Node timer holds: a longer one would fire at once (and warn).
+    connectTimeout: Math.min(Math.max(1_000, timeoutMs * 4), 2 ** 31 - 1),
     // Back off up to 2 s between attempts; calls meanwhile go straight to the origin.
     reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2_000) + Math.floor(Math.random() * 50),
   };
