@@ -131,3 +131,13 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, attempt
   }
   throw new Error('waitUntil: condition never became true');
 }
+
+/**
+ * A redis-server started with extra arguments (`--requirepass`, `--rename-command HELLO ""` …) and
+ * no inspection client: such servers may refuse the handshake a default client makes.
+ */
+export async function startRedisWith(args: string[]): Promise<{ host: string; port: number; stop(): Promise<void> }> {
+  process.env.REDISMS_SYSTEM_BINARY = findRedisServer();
+  const server = await RedisMemoryServer.create({ instance: { args } });
+  return { host: await server.getHost(), port: await server.getPort(), stop: async () => void (await server.stop()) };
+}

@@ -4,6 +4,7 @@ import { DEFAULT_OP_TIMEOUT_MS } from '../defaults.js';
 import { CacheStoreError, CacheTimeoutError } from '../errors.js';
 import { CircuitBreaker, type BreakerOptions, type StoreHealth } from './breaker.js';
 import { Deadlines } from './deadlines.js';
+import { redactor } from './redact.js';
 import type { Store } from './store.js';
 
 /** A node-redis client (v5/v6), connected or not: the methods the Redis store calls on it. */
@@ -112,8 +113,13 @@ export class RedisStore implements Store<string | Buffer> {
   #closed = false;
   /** The server refused `GETEX` with `READONLY` (a replica): read with `GET` until a write succeeds. */
   #extendRefused = false;
+  /** Foreign errors without the password (see `redact.ts`): applied where node-redis errors enter. */
+  readonly #redact: (error: unknown) => unknown;
+  readonly #failedRead: (error: unknown) => CacheStoreError;
+  readonly #failedWrite: (error: unknown) => CacheStoreError;
+  readonly #failedDelete: (error: unknown) => CacheStoreError;
   readonly #failedExtend = (error: unknown): CacheStoreError => {
-    const failure = failedRead(error);
+    const failure = this.#failedRead(error);
     if (isReadOnlyReply(failure.cause)) this.#extendRefused = true;
     return failure;
   };
@@ -146,12 +152,20 @@ export class RedisStore implements Store<string | Buffer> {
       this.#client = createOwnClient(options, timeoutMs) as unknown as RedisClientLike;
       this.#owned = true;
     }
+    this.#redact = redactor([
+      'password' in options ? options.password : undefined,
+      'url' in options ? urlPassword(options.url) : undefined,
+      (this.#client as { options?: { password?: unknown } }).options?.password as string | undefined,
+    ]);
+    this.#failedRead = storeError('read', this.#redact);
+    this.#failedWrite = storeError('write', this.#redact);
+    this.#failedDelete = storeError('delete', this.#redact);
     // A client the store created already has node-redis' command timeout off; only a client you
     // passed in (or a binary store) needs the per-store command options proxy.
     this.#commands = this.#owned && options.binary !== true ? this.#client : withoutCommandTimeout(this.#client, options.binary === true);
     const onError = options.onConnectionError;
     // An EventEmitter without an 'error' listener throws: always listen, even on a client we were given.
-    this.#client.on('error', (error: Error) => onError?.(error));
+    this.#client.on('error', (error: Error) => onError?.(this.#redact(error) as Error));
     this.#client.on('ready', () => {
       this.#everReady = true;
     });
@@ -176,13 +190,13 @@ export class RedisStore implements Store<string | Buffer> {
   get(key: string): Promise<string | Buffer | undefined> {
     const blocked = this.#unavailable();
     if (blocked) return blocked.then(() => this.get(key));
-    return this.#deadlines.watch(this.#commands.get(key), toPayload, failedRead);
+    return this.#deadlines.watch(this.#commands.get(key), toPayload, this.#failedRead);
   }
 
   getAndExpire(key: string, ttlMs: number): Promise<string | Buffer | undefined> {
     const blocked = this.#unavailable();
     if (blocked) return blocked.then(() => this.getAndExpire(key, ttlMs));
-    if (this.#extendRefused) return this.#deadlines.watch(this.#commands.get(key), toPayload, failedRead);
+    if (this.#extendRefused) return this.#deadlines.watch(this.#commands.get(key), toPayload, this.#failedRead);
     const expiry = ttlMs === Infinity ? ({ type: 'PERSIST' } as const) : ({ type: 'PX', value: wholeMs(ttlMs) } as const);
     return this.#deadlines.watch(this.#commands.getEx(key, expiry), toPayload, this.#failedExtend);
   }
@@ -191,13 +205,13 @@ export class RedisStore implements Store<string | Buffer> {
     const blocked = this.#unavailable();
     if (blocked) return blocked.then(() => this.set(key, value, ttlMs));
     const options = ttlMs === undefined || ttlMs === Infinity ? undefined : { expiration: { type: 'PX' as const, value: wholeMs(ttlMs) } };
-    return this.#deadlines.watch(this.#commands.set(key, value, options), this.#written, failedWrite);
+    return this.#deadlines.watch(this.#commands.set(key, value, options), this.#written, this.#failedWrite);
   }
 
   delete(key: string): Promise<boolean> {
     const blocked = this.#unavailable();
     if (blocked) return blocked.then(() => this.delete(key));
-    return this.#deadlines.watch(this.#commands.del(key), isRemoved, failedDelete);
+    return this.#deadlines.watch(this.#commands.del(key), isRemoved, this.#failedDelete);
   }
 
   /** `SET key value NX PX ttlMs`: `true` when this call stored the value. */
@@ -205,7 +219,7 @@ export class RedisStore implements Store<string | Buffer> {
     const blocked = this.#unavailable();
     if (blocked) return blocked.then(() => this.setIfAbsent(key, value, ttlMs));
     const options = { condition: 'NX' as const, expiration: { type: 'PX' as const, value: wholeMs(ttlMs) } };
-    return this.#deadlines.watch(this.#commands.set(key, value, options), isStored, failedWrite);
+    return this.#deadlines.watch(this.#commands.set(key, value, options), isStored, this.#failedWrite);
   }
 
   /**
@@ -220,7 +234,7 @@ export class RedisStore implements Store<string | Buffer> {
     const reply = commands
       .evalSha(COMPARE_AND_DELETE_SHA1, options)
       .catch((error: unknown) => (isNoScript(error) ? commands.eval(COMPARE_AND_DELETE, options) : Promise.reject(error)));
-    return this.#deadlines.watch(reply, isScriptRemoved, failedDelete);
+    return this.#deadlines.watch(reply, isScriptRemoved, this.#failedDelete);
   }
 
   /** Close the connection if this store opened it; a client you passed in stays open. */
@@ -279,7 +293,7 @@ export class RedisStore implements Store<string | Buffer> {
     const ready = new Promise<void>((resolve, reject) => {
       client.on('ready', () => resolve());
       // The first failure (refused, unknown host) settles the wait: later attempts run in the background.
-      client.on('error', (error: Error) => reject(new CacheStoreError('cachette: could not connect to redis', 'redis', { cause: error })));
+      client.on('error', (error: Error) => reject(new CacheStoreError('cachette: could not connect to redis', 'redis', { cause: this.#redact(error) })));
     });
     if (!client.isOpen) client.connect().catch(noop); // failures arrive as 'error' events; node-redis keeps retrying
     const bounded = this.#deadlines.watch(ready);
@@ -300,6 +314,10 @@ function createOwnClient(connection: RedisConnection, timeoutMs: number): unknow
     reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2_000) + Math.floor(Math.random() * 50),
   };
   const base = {
+    // RESP2: the handshake authenticates with AUTH, not HELLO, so servers without HELLO (Redis < 6, or
+    // HELLO renamed away) work, and none can echo the password back from a refused HELLO. GET, SET,
+    // GETEX, DEL and EVAL reply the same in both protocols.
+    RESP: 2 as const,
     disableOfflineQueue: true,
     commandOptions: { timeout: 0 },
   };
@@ -331,15 +349,21 @@ function toPayload(reply: unknown): string | Buffer | undefined {
   return typeof reply === 'string' || Buffer.isBuffer(reply) ? reply : undefined;
 }
 
-function storeError(operation: string): (error: unknown) => CacheStoreError {
+/** Made once per store: the hot path allocates no handler per operation. */
+function storeError(operation: string, redact: (error: unknown) => unknown): (error: unknown) => CacheStoreError {
   return (error) =>
-    error instanceof CacheStoreError ? error : new CacheStoreError(`cachette: redis ${operation} failed`, 'redis', { cause: error });
+    error instanceof CacheStoreError ? error : new CacheStoreError(`cachette: redis ${operation} failed`, 'redis', { cause: redact(error) });
 }
 
-// Made once: the hot path allocates no handler per operation.
-const failedRead = storeError('read');
-const failedWrite = storeError('write');
-const failedDelete = storeError('delete');
+/** The password of a `redis://` URL, decoded (`undefined` when it has none or does not parse). */
+function urlPassword(url: string): string | undefined {
+  try {
+    const password = new URL(url).password;
+    return password === '' ? undefined : decodeURIComponent(password);
+  } catch {
+    return undefined;
+  }
+}
 const isRemoved = (count: number): boolean => count > 0;
 const isScriptRemoved = (count: unknown): boolean => typeof count === 'number' && count > 0;
 const isStored = (reply: unknown): boolean => reply !== null && reply !== undefined;
