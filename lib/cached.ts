@@ -10,6 +10,7 @@ import { configError, parseOrThrow } from './config/parse.js';
 import { REFRESH_CALL, resolveCallOptions, resolveFunction, type ResolvedCall } from './config/resolve.js';
 import { execute, invalidate, type FunctionContext } from './engine.js';
 import { CacheKeyError } from './errors.js';
+import { claimKeyHead } from './key-owners.js';
 import { encodeArgs, joinKey, keyHead } from './keys.js';
 import { createStats, type CacheStats } from './stats.js';
 
@@ -79,7 +80,9 @@ export interface CachedFunction<F extends AnyFunction> {
  * await getUser(42);                          // hit
  * await getUser(42, { forceRefresh: true });  // runs the query again and stores the fresh row
  * ```
- * @throws {CacheConfigError} when an option is invalid; the message names the field.
+ * @throws {CacheConfigError} when an option is invalid; the message names the field. Also (field
+ *   `name`) when `fn` has no `name`, `sharedContext` or `key` option and another function with the
+ *   same name already uses the same keys on this cache: they would return each other's data.
  * @remarks
  * `F` is inferred from `fn` alone (`NoInfer`), so option callbacks (`keyBuilder`, `ttl`, `skipCache`)
  * are typed from it. One TypeScript limit: if `fn` has an unannotated parameter with a default
@@ -105,7 +108,16 @@ export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOpti
     stats: createStats(),
   };
 
-  const keyOf = makeKeyOf(opts, name, cache.namespace);
+  const head = keyHead({
+    namespace: opts.namespace ?? cache.namespace,
+    keyPrefix: opts.keyPrefix,
+    identity: opts.key ?? opts.sharedContext ?? name,
+    version: opts.version,
+  });
+  // Only a name taken from the function itself can collide by accident (two `load`s); a chosen
+  // name, sharedContext or key shares entries on purpose.
+  claimKeyHead(cache, head, fn, Boolean(opts.name || opts.sharedContext || opts.key));
+  const keyOf = makeKeyOf(opts, head);
   const declared = fn.length;
 
   const run = (args: unknown[], call: ResolvedCall | undefined, self: unknown): Promise<unknown> => {
@@ -169,14 +181,12 @@ export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOpti
   return callable as unknown as CachedFunction<F>;
 }
 
-/** Build the args → key function once, with the fixed head precomputed. */
-function makeKeyOf(opts: CachedOptions<AnyFunction>, name: string, cacheNamespace: string | undefined): (args: unknown[]) => string {
-  const namespace = opts.namespace ?? cacheNamespace;
+/** Build the args → key function once, from the function's fixed key head. */
+function makeKeyOf(opts: CachedOptions<AnyFunction>, head: string): (args: unknown[]) => string {
   if (opts.key !== undefined) {
-    const fixed = joinKey(keyHead({ namespace, keyPrefix: opts.keyPrefix, identity: opts.key, version: opts.version }), undefined);
+    const fixed = joinKey(head, undefined);
     return () => fixed;
   }
-  const head = keyHead({ namespace, keyPrefix: opts.keyPrefix, identity: opts.sharedContext ?? name, version: opts.version });
   const builder = opts.keyBuilder as ((...args: unknown[]) => unknown) | undefined;
   if (builder !== undefined) {
     return (args) => {
