@@ -315,3 +315,38 @@ describe('waitForWrite', () => {
     }
   });
 });
+
+describe('a function whose own last parameter has call-option names', () => {
+  interface PageInit {
+    signal?: AbortSignal;
+    timeout?: number;
+  }
+
+  it('takes a direct { signal } or { timeout } as call options, never as its argument; callWith passes it on', async () => {
+    const seen: unknown[] = [];
+    const gate = deferred<string>();
+    const getPage = cached(
+      async (url: string, init?: PageInit) => {
+        seen.push(init);
+        return gate.promise.then((body) => `${url}:${body}`);
+      },
+      // A signal has no key encoding: the url alone is the key.
+      { cache: memoryCache(), name: 'getPage', keyBuilder: (url) => url },
+    );
+    const controller = new AbortController();
+    const aborted = getPage('a', { signal: controller.signal });
+    const timed = getPage('b', { timeout: 60_000 });
+    const own = getPage.callWith({}, 'c', { signal: controller.signal, timeout: 5 });
+    await flush();
+    expect(seen).toHaveLength(3);
+    expect(seen.slice(0, 2)).toEqual([undefined, undefined]);
+    expect((seen[2] as PageInit).signal).toBe(controller.signal);
+    expect((seen[2] as PageInit).timeout).toBe(5);
+    // The signal is the caller's: it stops this call's wait, and the function never saw it.
+    controller.abort(new Error('stop'));
+    await expect(aborted).rejects.toThrow('stop');
+    gate.resolve('ok');
+    expect(await timed).toBe('b:ok');
+    expect(await own).toBe('c:ok');
+  });
+});

@@ -18,8 +18,45 @@ import { createStats, type CacheStats } from './stats.js';
  * The argument lists a cached function accepts: the wrapped function's own parameters, optionally
  * followed by {@link CallOptions}; when trailing parameters are optional, the options may also come
  * right after the required ones (`f(1, { bypassCache: true })` for `(id: number, region?: string)`).
+ *
+ * When the function's own last parameter declares a call-option name (`init?: { signal?: AbortSignal }`,
+ * `opts: { timeout: number }`), a direct call cannot pass it: an object with only such keys is taken
+ * as call options at run time. So the direct call takes the parameters before it (when it is optional),
+ * or nothing (when it is required), and the whole list goes through
+ * {@link CachedFunction.callWith | callWith(options, ...args)}.
  */
-export type CallArgs<P extends unknown[]> = P | [...P, CallOptions] | EarlyOptions<P>;
+export type CallArgs<P extends unknown[]> = [OwnOptionNames<P>] extends [never]
+  ? P | [...P, CallOptions] | EarlyOptions<P>
+  : P extends [...unknown[], unknown]
+    ? [callWith: `the last parameter declares the call option '${OwnOptionNames<P>}': call f.callWith(options, ...args)`]
+    : CallArgs<WithoutLast<P>>;
+
+/**
+ * The call-option names that the last parameter's type declares (`'signal'` for `init?: RequestInit`);
+ * `never` for most functions. Only plain object types count: not `any`, functions or arrays.
+ */
+export type OwnOptionNames<P extends unknown[]> = number extends P['length']
+  ? never // a rest parameter: options only at the very end, after every argument
+  : Required<P> extends [...unknown[], infer Last]
+    ? 0 extends 1 & Last
+      ? never // any
+      : Last extends AnyFunction | readonly unknown[]
+        ? never
+        : Last extends object
+          ? Extract<keyof Last, keyof CallOptions>
+          : never
+    : never;
+
+/** `P` without its last element: `[id: number]` for `[id: number, init?: RequestInit]`. Part of {@link CallArgs}. */
+export type WithoutLast<P extends unknown[], Head extends unknown[] = []> = number extends P['length']
+  ? P // not reached (a rest parameter declares no option names), but keeps the recursion finite
+  : P extends [unknown] | [unknown?]
+    ? Head
+    : P extends [infer First, ...infer Rest]
+      ? WithoutLast<Rest, [...Head, First]>
+      : P extends [(infer First)?, ...infer Rest]
+        ? WithoutLast<Rest, [...Head, First?]>
+        : never;
 
 /**
  * The argument lists with {@link CallOptions} placed where the optional parameters may stop:
@@ -47,7 +84,17 @@ export interface CachedFunction<F extends AnyFunction> {
   (this: ThisParameterType<F>, ...args: CallArgs<Parameters<F>>): Promise<ResultOf<F>>;
   /**
    * Call with explicit options, never inspecting the arguments: use it when the function's own last
-   * parameter could look like call options (a plain object with keys such as `ttl`).
+   * parameter could look like call options (a plain object with keys such as `ttl`, `signal` or
+   * `timeout`). A direct call `f(url, { signal })` gives that object to the cache as call options,
+   * never to the function; the types refuse direct calls that pass such a parameter (see {@link CallArgs}).
+   *
+   * @example
+   * ```ts
+   * const getPage = cached(async (url: string, init?: { signal?: AbortSignal }) => (await fetch(url, init)).text(), { name: 'getPage' });
+   * const signal = AbortSignal.timeout(1000);
+   * await getPage('https://example.com', { signal });          // call options: stops waiting after 1 s; fetch gets no init
+   * await getPage.callWith({}, 'https://example.com', { signal }); // fetch gets { signal }
+   * ```
    */
   callWith(options: CallOptions, ...args: Parameters<F>): Promise<ResultOf<F>>;
   /**

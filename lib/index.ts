@@ -5,7 +5,7 @@
  * helpers, deadlines) are not exported: their shapes may change in any release.
  * @packageDocumentation
  */
-export { cached, isCallOptions, type CachedFunction, type CallArgs, type EarlyOptions } from './cached.js';
+export { cached, isCallOptions, type CachedFunction, type CallArgs, type EarlyOptions, type OwnOptionNames, type WithoutLast } from './cached.js';
 export { Cache, createCache } from './cache.js';
 export type { Clock } from './clock.js';
 export { originSignal } from './flight.js';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { expectTypeOf } from 'expect-type';
-import { cached, createCache, type CachedFunction, type CacheStats, type CallOptions, type ResultOf } from '../../lib/index.js';
+import { cached, createCache, type CachedFunction, type CacheStats, type CallArgs, type CallOptions, type OwnOptionNames, type ResultOf } from '../../lib/index.js';
 
 interface Product {
   id: number;
@@ -107,6 +107,60 @@ describe('call signatures', () => {
     // @ts-expect-error call options are not an argument of callWith's tail
     expectTypeOf(f.callWith).toBeCallableWith({}, 1, { ttl: 5 });
     expect(await f.callWith({ bypassCache: true }, 2)).toEqual({ id: 2, region: 'us' });
+  });
+});
+
+describe('a function whose own last parameter declares call-option names', () => {
+  interface FetchInit {
+    signal?: AbortSignal | null;
+    headers?: Record<string, string>;
+  }
+  const getPage = cached(async (url: string, init?: FetchInit) => `${url}${init?.headers ? '+' : ''}`, { cache, name: 'getPage' });
+  const search = cached(async (query: string, opts: { timeout: number; exact: boolean }) => `${query}${opts.timeout}`, { cache, name: 'search' });
+
+  it('takes the parameter only through callWith; a direct call passes the parameters before it', async () => {
+    const signal = new AbortController().signal;
+    const init: FetchInit = { headers: { accept: 'text/html' } };
+    expectTypeOf(getPage).toBeCallableWith('https://example.com');
+    expectTypeOf(getPage).toBeCallableWith('https://example.com', { signal, ttl: '1m' });
+    expectTypeOf(getPage.callWith).toBeCallableWith({}, 'https://example.com', init);
+    expectTypeOf(getPage.callWith).toBeCallableWith({}, 'https://example.com', { signal });
+    expectTypeOf(getPage.keyFor).toBeCallableWith('https://example.com', init);
+    // @ts-expect-error the function's own init cannot be passed directly
+    expectTypeOf(getPage).toBeCallableWith('https://example.com', init);
+    // @ts-expect-error nor as an object literal
+    expectTypeOf(getPage).toBeCallableWith('https://example.com', { headers: {} });
+    expect(await getPage.callWith({}, 'https://example.com', init)).toBe('https://example.com+');
+  });
+
+  it('refuses every direct call when that parameter is required, and says to use callWith', async () => {
+    expectTypeOf(search.callWith).toBeCallableWith({ ttl: 5 }, 'q', { timeout: 5, exact: true });
+    // @ts-expect-error the own options are required and can only go through callWith
+    expectTypeOf(search).toBeCallableWith('q', { timeout: 5, exact: true });
+    // @ts-expect-error and leaving them out is no call either
+    expectTypeOf(search).toBeCallableWith('q');
+    expectTypeOf<Parameters<typeof search>>().toEqualTypeOf<
+      [callWith: "the last parameter declares the call option 'timeout': call f.callWith(options, ...args)"]
+    >();
+    expect(await search.callWith({}, 'q', { timeout: 5, exact: true })).toBe('q5');
+  });
+
+  it('leaves functions whose last parameter has no option names, is any, or is a rest parameter as they were', () => {
+    expectTypeOf<OwnOptionNames<[id: number, region?: string]>>().toEqualTypeOf<never>();
+    expectTypeOf<OwnOptionNames<[query: string, opts: { limit: number }]>>().toEqualTypeOf<never>();
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    expectTypeOf<OwnOptionNames<[query: string, opts: any]>>().toEqualTypeOf<never>();
+    expectTypeOf<OwnOptionNames<[...filters: Array<{ ttl: number }>]>>().toEqualTypeOf<never>();
+    expectTypeOf<OwnOptionNames<[a: number, b?: { ttl?: number; signal?: AbortSignal }]>>().toEqualTypeOf<'ttl' | 'signal'>();
+    const g = cached(async (a: number, b?: string, c?: { ttl?: number }) => `${a}${b}${c?.ttl}`, { cache, name: 'threeParameters' });
+    expectTypeOf(g).toBeCallableWith(1, 'x');
+    expectTypeOf(g).toBeCallableWith(1, { ttl: 5 });
+    expectTypeOf(g).toBeCallableWith(1, 'x', { ttl: 5 });
+    expectTypeOf(g.callWith).toBeCallableWith({}, 1, 'x', { ttl: 5 });
+    // @ts-expect-error c cannot be passed directly
+    expectTypeOf(g).toBeCallableWith(1, 'x', { ttl: 5 }, {});
+    expectTypeOf<CallArgs<[id: number]>>().toEqualTypeOf<[id: number] | [id: number, CallOptions]>();
+    expect(f.keyFor(1)).toBe('getProduct:1');
   });
 });
 
