@@ -3,7 +3,7 @@
  * runLocked's fallbacks, on memory stores (the cross-process behaviour is in
  * integration/lock.test.ts and integration/lock-multiprocess.test.ts, on real Redis).
  */
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import fc from 'fast-check';
 import { cached } from '../lib/cached.js';
 import { createCache } from '../lib/cache.js';
@@ -15,6 +15,7 @@ import { LOCK_SUFFIX, canLock, lockKeyOf, runLocked, type LockedMiss } from '../
 import { createStats } from '../lib/stats.js';
 import { MemoryStore } from '../lib/stores/memory.js';
 import type { Store } from '../lib/stores/store.js';
+import { fakeClock, type FakeClock } from './helpers/fake-clock.js';
 import { brokenStore } from './helpers/test-stores.js';
 
 describe('lock keys', () => {
@@ -115,9 +116,31 @@ function missOn(store: Store, value: unknown = 'fresh') {
     fail: (_error, message) => void events.push(`fail: ${message}`),
     lost: () => void events.push('lost'),
     track: () => {},
+    now: () => Date.now(),
   };
   return { miss, events, stats };
 }
+
+/**
+ * A LockedMiss on `store` whose time is `clock`: each pause between polls moves the clock (no real
+ * waiting) and is recorded; `onPause` runs after each, standing for what other processes do meanwhile.
+ */
+function clockedMiss(store: Store, clock: FakeClock, onPause: (pauses: number[]) => void = () => {}) {
+  const pauses: number[] = [];
+  const { miss, events, stats } = missOn(store);
+  const clocked: LockedMiss = {
+    ...miss,
+    now: () => clock.now(),
+    sleep: async (ms) => {
+      pauses.push(ms);
+      clock.advance(ms);
+      onPause(pauses);
+    },
+  };
+  return { miss: clocked, events, stats, pauses };
+}
+
+const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);
 
 describe('runLocked', () => {
   it('holds the lock while the origin runs and the value is written, then releases it', async () => {
@@ -233,6 +256,84 @@ describe('runLocked', () => {
     const { miss, events } = missOn(store);
     expect(await runLocked(LOCK_DEFAULTS, miss)).toBe('fresh');
     expect(events).toEqual(['origin', 'stored', 'fail: cachette: the miss lock could not be released; it expires after its ttl']);
+  });
+});
+
+describe('waiting for another holder, on the injected clock (no real waiting)', () => {
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+  const settings = { ttlMs: 10_000, waitMs: 1000, pollMs: 10, maxPollMs: 200 };
+
+  it('polls with doubling pauses until the holder’s value appears, and returns it', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0); // jitter: half of each delay
+    const clock = fakeClock();
+    const store = new MemoryStore({ clock });
+    store.setIfAbsent(lockKeyOf('k'), 'holder', 10_000);
+    const { miss, events, stats, pauses } = clockedMiss(store, clock, (done) => {
+      if (done.length === 4) store.set('k', 'written-by-holder', 60_000);
+    });
+    expect(await runLocked(settings, miss)).toBe('decoded written-by-holder');
+    expect(pauses).toEqual([5, 10, 20, 40]);
+    expect(events).toEqual([]);
+    expect(stats).toMatchObject({ lockWaits: 1, lockTakeovers: 0, lockTimeouts: 0 });
+  });
+
+  it('takes over once the holder’s lock expires on the store’s clock', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0);
+    const clock = fakeClock();
+    const store = new MemoryStore({ clock });
+    store.setIfAbsent(lockKeyOf('k'), 'dead-holder', 300);
+    const { miss, events, stats, pauses } = clockedMiss(store, clock);
+    expect(await runLocked(settings, miss)).toBe('fresh');
+    expect(sum(pauses)).toBeGreaterThanOrEqual(300);
+    expect(sum(pauses.slice(0, -1))).toBeLessThan(300);
+    expect(events).toEqual(['origin', 'stored']);
+    expect(stats).toMatchObject({ lockWaits: 1, lockTakeovers: 1, lockTimeouts: 0 });
+    expect(store.get(lockKeyOf('k'))).toBeUndefined();
+  });
+
+  it('runs the origin once the wait bound passes, leaving the other holder’s lock alone', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0);
+    const clock = fakeClock();
+    const store = new MemoryStore({ clock });
+    store.setIfAbsent(lockKeyOf('k'), 'slow-holder', 60_000);
+    const started = clock.now();
+    const { miss, events, stats, pauses } = clockedMiss(store, clock);
+    expect(await runLocked({ ...settings, waitMs: 50, pollMs: 5 }, miss)).toBe('fresh');
+    expect(pauses).toEqual([2.5, 5, 10, 20, 12.5]); // the last pause is cut to what is left
+    expect(clock.now() - started).toBe(50);
+    expect(events).toEqual(['origin', 'stored']);
+    expect(stats).toMatchObject({ lockWaits: 1, lockTakeovers: 0, lockTimeouts: 1 });
+    expect(store.get(lockKeyOf('k'))).toBe('slow-holder');
+  });
+
+  it('counts the time round trips take, by the clock', async () => {
+    const clock = fakeClock();
+    const store = new MemoryStore({ clock });
+    store.setIfAbsent(lockKeyOf('k'), 'slow-holder', 60_000);
+    const pauses: number[] = [];
+    const { miss, stats } = missOn(store);
+    // Every poll's round trip takes 100 ms; the pauses themselves take no time on this clock.
+    const slow: LockedMiss = { ...miss, get store() { return store; }, now: () => clock.now(), sleep: async (ms) => void pauses.push(ms) };
+    const get = store.get.bind(store);
+    jest.spyOn(store, 'get').mockImplementation((key) => (clock.advance(100), get(key)));
+    expect(await runLocked({ ...settings, waitMs: 250 }, slow)).toBe('fresh');
+    expect(pauses.length).toBeLessThanOrEqual(3);
+    expect(stats.lockTimeouts).toBe(1);
+  });
+
+  it('still ends the wait when the clock stands still, once the pauses add up to it', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0);
+    const store = new MemoryStore();
+    store.setIfAbsent(lockKeyOf('k'), 'slow-holder', 60_000);
+    const frozen = fakeClock();
+    const pauses: number[] = [];
+    const { miss, stats } = missOn(store);
+    const still: LockedMiss = { ...miss, now: () => frozen.now(), sleep: async (ms) => void pauses.push(ms) };
+    expect(await runLocked({ ...settings, waitMs: 300 }, still)).toBe('fresh');
+    expect(sum(pauses)).toBe(300);
+    expect(stats.lockTimeouts).toBe(1);
   });
 });
 

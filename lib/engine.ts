@@ -284,6 +284,7 @@ function lockedMiss(ctx: FunctionContext, key: string, args: unknown[], call: Re
         'cachette: the miss lock expired while the origin ran; another process may have run it too (raise lock.ttl)',
       ),
     track: (work) => ctx.cache.track(work),
+    now: () => ctx.cache.clock.now(),
   };
 }
 

@@ -11,7 +11,9 @@
  * - otherwise another process holds it: poll with backoff (the same two commands, first after
  *   10 ms (`DEFAULT_LOCK` in `defaults.ts`), doubling to 200 ms, with jitter) until its value appears, the lock
  *   disappears without a value (the holder died and the lock expired, or its origin failed and it
- *   released): take it over; or the wait bound passes: run the origin anyway (fail-open).
+ *   released): take it over; or the wait bound passes: run the origin anyway (fail-open). The wait
+ *   is measured on the cache's clock, and ends too once the pauses between polls add up to it (a
+ *   clock that stands still cannot make it endless).
  *
  * Why it cannot produce a wrong value: waiters only ever return what a holder wrote to the data key,
  * which is that holder's own fresh result; a holder whose lock expired while its origin still ran
@@ -23,7 +25,6 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import type { CacheStats } from './stats.js';
 import type { Store } from './stores/store.js';
 
@@ -76,6 +77,10 @@ export interface LockedMiss {
   lost(): void;
   /** Keep a background promise until it settles (`cache.close()` waits for it). */
   track(work: Promise<unknown>): void;
+  /** The time in ms (the cache's clock), for the `wait` bound. */
+  now(): number;
+  /** Wait `ms` between two polls. @defaultValue a `setTimeout` */
+  sleep?(ms: number): Promise<void>;
 }
 
 /** True when `store` can take and release the lock. */
@@ -92,7 +97,11 @@ export async function runLocked(settings: LockSettings, miss: LockedMiss): Promi
   if (!canLock(store)) return runOrigin(miss);
   const lockKey = lockKeyOf(key);
   const token = randomUUID();
-  const started = performance.now();
+  const started = miss.now();
+  const pause = miss.sleep ?? sleep;
+  // The wait is measured by the clock (round trips included) and by the pauses asked for: a clock
+  // that stands still (a test's, or one set back) still ends the wait once the pauses add up to it.
+  let paused = 0;
   let delay = settings.pollMs;
   let waited = false;
   for (;;) {
@@ -115,12 +124,14 @@ export async function runLocked(settings: LockSettings, miss: LockedMiss): Promi
       waited = true;
       miss.stats.lockWaits++;
     }
-    const left = settings.waitMs - (performance.now() - started);
+    const left = settings.waitMs - Math.max(miss.now() - started, paused);
     if (left <= 0) {
       miss.stats.lockTimeouts++;
       return runOrigin(miss);
     }
-    await sleep(Math.min(withJitter(delay), left));
+    const pauseMs = Math.min(withJitter(delay), left);
+    paused += pauseMs;
+    await pause(pauseMs);
     delay = Math.min(delay * 2, settings.maxPollMs);
   }
 }
