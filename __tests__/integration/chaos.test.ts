@@ -5,8 +5,11 @@
  *
  * For each fault: no caller promise rejects, no value is wrong, no rejection goes unhandled, and
  * once Redis is back a call is a hit again, its key present in Redis. Tests wait with bounded
- * polling on counts and states, never on time; each prints a one-line summary of its figures.
+ * polling on counts and states, never on time; each appends a one-line summary of its figures to
+ * `.scratch/chaos-figures.txt` (a green run prints nothing; the file is git-ignored).
  */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { cached, createCache, type Duration, type Logger } from '../../lib/index.js';
 import { Load, valueFor, type Tally } from '../helpers/chaos-load.js';
@@ -173,12 +176,16 @@ function figures(load: Load, atFault: Counters, atRecovery: Counters, atEnd: Cou
   };
 }
 
+const FIGURES = join(__dirname, '..', '..', '.scratch', 'chaos-figures.txt');
+
 function summary(fault: string, f: Figures): void {
   const u = f.untilHits;
   const after = u ? `; after recovery until hits resumed: ${u.calls} calls, stats.errors +${u.errors}, stats.skipped +${u.skipped}` : '';
-  console.log(
-    `chaos ${fault}: ${f.inFlight} calls in flight at the fault; during the fault: ${f.during.calls} calls, ${f.during.served} served, ` +
-      `${f.during.wrong} wrong, ${f.during.rejected} rejected, stats.errors +${f.errorsDuring}, stats.skipped +${f.skippedDuring}${after}; ${f.note}`,
+  mkdirSync(join(FIGURES, '..'), { recursive: true });
+  appendFileSync(
+    FIGURES,
+    `${new Date().toISOString()} chaos ${fault}: ${f.inFlight} calls in flight at the fault; during the fault: ${f.during.calls} calls, ${f.during.served} served, ` +
+      `${f.during.wrong} wrong, ${f.during.rejected} rejected, stats.errors +${f.errorsDuring}, stats.skipped +${f.skippedDuring}${after}; ${f.note}\n`,
   );
 }
 

@@ -8,6 +8,8 @@ import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 
 let redis: TestRedis;
 let cache: Cache;
+/** The `kind` of each failure the cache reported in the current test. */
+let logged: string[];
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -17,7 +19,9 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await redis.admin.flushAll();
-  cache = createCache({ store: { type: 'redis', url: redis.url }, namespace: 'test' });
+  logged = [];
+  const record = (fields: Record<string, unknown>): void => void logged.push(String(fields.kind));
+  cache = createCache({ store: { type: 'redis', url: redis.url }, namespace: 'test', logger: { warn: record, error: record } });
 });
 afterEach(async () => {
   await cache.close();
@@ -235,6 +239,7 @@ describe('on a real Redis', () => {
     expect(await getUser(1)).toEqual({ id: 1, n: 3 });
     expect(await getUser(1)).toEqual({ id: 1, n: 3 });
     expect(getUser.stats).toMatchObject({ misses: 3, hits: 3, errors: 2 });
+    expect(logged).toEqual(['decode', 'read']);
   });
 
   it('runs the origin once for many concurrent misses of one key', async () => {
