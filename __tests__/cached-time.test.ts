@@ -104,6 +104,27 @@ describe('an entry created ahead of the reader’s clock', () => {
   });
 });
 
+describe('a clock set back while the origin runs', () => {
+  it('stores a readable entry (no negative compute time), served as a hit', async () => {
+    let now = 1_700_000_000_000;
+    const clock = { now: () => now };
+    const cache = createCache({ store: new MemoryStore({ clock }), clock });
+    let runs = 0;
+    const f = cached(
+      async () => {
+        runs++;
+        now -= 5000; // NTP steps the wall clock back during the call
+        return 'v';
+      },
+      { cache, name: 'f', ttl: '1h', refreshAhead: true },
+    );
+    expect(await f()).toBe('v');
+    expect(await f()).toBe('v');
+    expect(runs).toBe(1);
+    expect(f.stats).toMatchObject({ hits: 1, misses: 1, errors: 0 });
+  });
+});
+
 describe('a clock that returns an invalid time', () => {
   it.each([
     ['NaN', NaN],

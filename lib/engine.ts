@@ -335,7 +335,8 @@ async function originThenStore(
   const clock = ctx.cache.clock;
   const started = ctx.extras ? clock.now() : 0;
   const value = await callOrigin(ctx, args, self, run);
-  const computeMs = ctx.extras ? clock.now() - started : 0;
+  // A wall clock set back while the origin ran must not give a negative duration (an unreadable header).
+  const computeMs = ctx.extras ? Math.max(0, clock.now() - started) : 0;
   return { value, stored: storeResult(ctx, key, value, args, call, run.promise, computeMs) };
 }
 
