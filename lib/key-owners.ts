@@ -9,49 +9,59 @@
  * `key` is a choice: such functions share their head on purpose and are never refused, but they still
  * hold it against a later function that only has its own name.
  *
- * Nothing here keeps a function or a cache alive: heads are kept per cache in a `WeakMap`, functions
- * by `WeakRef`, and a head's entry is dropped once its functions are collected. So tests and hot
- * reloads that re-create wrappers do not leak. A function that is no longer reachable cannot be called
- * again, so its head is free once it is collected; until then a re-created function with the same
- * name is refused (give it an explicit `name`).
+ * Nothing here keeps a function or a cache alive: heads are kept per cache in a `WeakMap`, the
+ * functions of a head in a `WeakSet` with a count of the live ones, kept by a `FinalizationRegistry`
+ * that drops the head once all are collected. So tests and hot reloads that re-create wrappers do not
+ * leak. A function that is no longer reachable cannot be called again, so its head is free once it is
+ * collected; until then a re-created function with the same name is refused (give it an explicit
+ * `name`).
  * @module
  */
 import { configError } from './config/parse.js';
 
-type Owners = Map<string, Array<WeakRef<object>>>;
+/** The functions using one key head: a weak set, and how many of them are still alive. */
+interface Holders {
+  readonly members: WeakSet<object>;
+  live: number;
+}
+type HeadsOf = Map<string, Holders>;
 
-const ownersByCache = new WeakMap<object, Owners>();
+const headsByCache = new WeakMap<object, HeadsOf>();
 
-/** Drops a head's entry once the last of its functions has been collected. */
-const collected = new FinalizationRegistry<{ owners: Owners; head: string }>(({ owners, head }) => {
-  const live = owners.get(head)?.filter((ref) => ref.deref() !== undefined);
-  if (live === undefined || live.length === 0) owners.delete(head);
-  else owners.set(head, live);
+/** Counts a collected function out of its head, and drops the head once none is left. */
+const collected = new FinalizationRegistry<{ heads: HeadsOf; head: string; holders: Holders }>(({ heads, head, holders }) => {
+  holders.live--;
+  if (holders.live === 0 && heads.get(head) === holders) heads.delete(head);
 });
 
 /**
- * Record that `fn` uses the key head `head` on `cache`.
+ * Record that `fn` uses the key head `head` on `cache`. Constant time, whatever the number of
+ * functions sharing the head.
  * @param explicit the identity was chosen (`name`, `sharedContext` or `key`), not taken from `fn.name`.
  * @throws {CacheConfigError} (field `name`) when `explicit` is false and another live function already
  *   uses `head` on this cache.
  */
 export function claimKeyHead(cache: object, head: string, fn: object, explicit: boolean): void {
-  let owners = ownersByCache.get(cache);
-  if (owners === undefined) {
-    owners = new Map();
-    ownersByCache.set(cache, owners);
+  let heads = headsByCache.get(cache);
+  if (heads === undefined) {
+    heads = new Map();
+    headsByCache.set(cache, heads);
   }
-  const live = (owners.get(head) ?? []).filter((ref) => ref.deref() !== undefined);
-  if (live.some((ref) => ref.deref() === fn)) return;
-  if (!explicit && live.length > 0) {
+  let holders = heads.get(head);
+  if (holders === undefined) {
+    holders = { members: new WeakSet(), live: 0 };
+    heads.set(head, holders);
+  }
+  if (holders.members.has(fn)) return;
+  if (!explicit && holders.live > 0) {
     const name = (fn as { name?: unknown }).name;
     throw configError(
       'name',
       `another function already uses the keys "${head}…" on this cache, and this one is also named "${String(name)}"; ` +
-        'they would read each other\'s entries. Give each function its own name option (or the same name on purpose to share entries)',
+        "they would read each other's entries. Give each function its own name option (or the same name on purpose to share entries)",
     );
   }
-  live.push(new WeakRef(fn));
-  owners.set(head, live);
-  collected.register(fn, { owners, head });
+  holders.members.add(fn);
+  holders.live++;
+  collected.register(fn, { heads, head, holders });
 }
