@@ -27,12 +27,12 @@ function skippingStore(): Store & { health(): StoreHealth } {
 
 describe('cache.health()', () => {
   it('reports a memory store as closed, with nothing counted', () => {
-    expect(createCache().health()).toEqual({ store: 'memory', state: 'closed', consecutiveFailures: 0, opens: 0 });
+    expect(createCache().health()).toEqual({ store: 'memory', state: 'closed', consecutiveFailures: 0, opens: 0, connection: 'ready' });
   });
 
   it('reports a store of your own as closed unless it implements health()', () => {
     expect(createCache({ store: new MemoryStore() }).health()).toMatchObject({ store: 'memory', state: 'closed' });
-    expect(createCache({ store: skippingStore() }).health()).toEqual({ store: 'skipping', state: 'open', consecutiveFailures: 5, openedAt: 1, opens: 1 });
+    expect(createCache({ store: skippingStore() }).health()).toEqual({ store: 'skipping', state: 'open', consecutiveFailures: 5, openedAt: 1, opens: 1, connection: 'ready' });
   });
 });
 

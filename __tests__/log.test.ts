@@ -2,6 +2,7 @@ import { describe, expect, it, jest } from '@jest/globals';
 import { createCache } from '../lib/cache.js';
 import { cached } from '../lib/cached.js';
 import { createQuietLogger } from '../lib/log.js';
+import { CircuitBreaker } from '../lib/stores/breaker.js';
 import type { Store } from '../lib/stores/store.js';
 
 /** A store whose every operation fails. */
@@ -124,5 +125,45 @@ describe('a logger passed to createCache', () => {
     const f = cached(async () => 'answer', { cache, name: 'robust' });
     expect(await f()).toBe('answer');
     expect(f.stats.errors).toBe(2);
+  });
+});
+
+describe('a logger that fails', () => {
+  it('cannot cause an unhandled rejection or fail a call when its warn() is async and rejects', async () => {
+    let warned = 0;
+    const logger = {
+      async warn() {
+        warned++;
+        throw new Error('log shipper down');
+      },
+      async error() {
+        throw new Error('log shipper down');
+      },
+    };
+    const cache = createCache({ store: brokenStore, logger });
+    const f = cached(async () => 'answer', { cache, name: 'robust' });
+    expect(await f()).toBe('answer');
+    expect(await f.invalidate().catch((error: unknown) => (error as Error).message)).toBe('store unreachable');
+    expect(warned).toBe(3); // read, write, delete: each rejection was handled (the setup file fails on unhandled ones)
+    expect(f.stats.errors).toBe(3);
+  });
+
+  it('cannot fail the breaker when its onOpen listener rejects or throws', async () => {
+    for (const onOpen of [() => Promise.reject(new Error('async listener')), () => {
+      throw new Error('sync listener');
+    }]) {
+      const breaker = new CircuitBreaker('redis', { threshold: 2, onOpen });
+      breaker.failed(new Error('down'));
+      breaker.failed(new Error('down'));
+      expect(breaker.state).toBe('open');
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  });
+
+  it('the default one swallows a throwing sink', () => {
+    const logger = createQuietLogger(() => {
+      throw new Error('stdout closed');
+    });
+    expect(() => logger.warn({ kind: 'read', err: new Error('x') }, 'read failed')).not.toThrow();
   });
 });

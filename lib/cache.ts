@@ -5,6 +5,7 @@
  */
 import { guardedClock, systemClock, type Clock } from './clock.js';
 import { describeReceived, toMs } from './duration.js';
+import { CacheStoreError } from './errors.js';
 import { Flights } from './flight.js';
 import { createQuietLogger, type FailureFields, type Logger } from './log.js';
 import { cacheConfigSchema, type BreakerConfig, type CacheConfig, type StoreConfig } from './config/cache-config.js';
@@ -14,7 +15,7 @@ import { DEFAULT_MAX_ENTRIES, DEFAULT_OP_TIMEOUT_MS } from './defaults.js';
 import { jsonSerializer } from './serializers/json.js';
 import type { Serializer } from './serializers/serializer.js';
 import { MemoryStore } from './stores/memory.js';
-import type { BreakerOptions, StoreHealth } from './stores/breaker.js';
+import { callQuietly, type BreakerOptions, type StoreHealth } from './stores/breaker.js';
 import { RedisStore, type RedisConnection } from './stores/redis.js';
 import type { Store } from './stores/store.js';
 
@@ -73,17 +74,41 @@ export class Cache {
   }
 
   /**
-   * The store's circuit breaker, now: whether calls go to the store (`'closed'`), skip it (`'open'`),
-   * or one probe is deciding (`'half-open'`). A store without a breaker (memory, your own store unless
-   * it implements `health()`) is always `'closed'`.
+   * The store, now: its connection (`connection`: `'idle'` before first use, `'connecting'`,
+   * `'ready'`, `'reconnecting'`, `'closed'` after {@link Cache.close}) and its circuit breaker
+   * (`state`): whether calls go to the store (`'closed'`), skip it (`'open'`), or one probe is
+   * deciding (`'half-open'`). The store is usable when `connection` is `'ready'` and `state` is not
+   * `'open'`. A store without a breaker (memory, your own store unless it implements `health()`)
+   * always has `state: 'closed'`, and `connection: 'ready'` until the cache is closed.
    *
    * @example
    * ```ts
-   * cache.health(); // { store: 'redis', state: 'open', consecutiveFailures: 5, openedAt: 1764000000000, opens: 1 }
+   * cache.health(); // { store: 'redis', state: 'closed', consecutiveFailures: 0, opens: 0, connection: 'idle' }
+   * cache.health(); // { store: 'redis', state: 'open', consecutiveFailures: 5, openedAt: 1764000000000, opens: 1, connection: 'reconnecting' }
    * ```
    */
   health(): StoreHealth {
-    return this.store.health?.() ?? { store: this.store.name, state: 'closed', consecutiveFailures: 0, opens: 0 };
+    const health = this.store.health?.() ?? { store: this.store.name, state: 'closed', consecutiveFailures: 0, opens: 0 };
+    if (this.#closing !== undefined) return health.connection === 'closed' ? health : { ...health, connection: 'closed' };
+    return health.connection === undefined ? { ...health, connection: 'ready' } : health;
+  }
+
+  /**
+   * Open the store's connection now and resolve once it answers, to fail fast at start-up. Optional:
+   * calls connect on first use, and fail open (answer from the origin) whether or not this was called
+   * or succeeded. Resolves at once for the memory store and for a store of your own without `connect()`.
+   *
+   * @example
+   * ```ts
+   * const cache = createCache({ store: { type: 'redis', url: process.env.REDIS_URL! } });
+   * await cache.connect(); // rejects: "cachette: could not connect to redis: wrong password or user (WRONGPASS)"
+   * ```
+   * @throws {CacheStoreError} (rejects) when the connection fails or times out (4 × `opTimeout`, at
+   * least 1 s), or after {@link Cache.close}; the message says why, never with the password.
+   */
+  async connect(): Promise<void> {
+    if (this.#closing !== undefined) throw new CacheStoreError(`cachette: cannot connect: the cache was closed`, this.store.name);
+    await this.store.connect?.();
   }
 
   /**
@@ -104,14 +129,16 @@ export class Cache {
     write.then(this.#settled, this.#settled);
   }
 
-  /** @internal report a cache-layer failure; never throws. */
+  /**
+   * @internal report a cache-layer failure; never throws and never rejects: a logger that throws,
+   * or whose `warn` is `async` and rejects, must not turn a cache failure into a failed call or an
+   * unhandled rejection.
+   */
   report(fields: FailureFields, message: string): void {
-    try {
-      this.logger.warn({ ...fields }, message);
-    } catch {
-      // a throwing logger must not turn a cache failure into a failed call
-    }
+    callQuietly(this.#warn, { ...fields }, message);
   }
+
+  readonly #warn = (fields: Record<string, unknown>, message: string): unknown => this.logger.warn(fields, message);
 }
 
 /**
@@ -151,6 +178,16 @@ function openStore(config: StoreConfig | undefined, cache: Cache, breaker: Break
     opTimeoutMs: opTimeout === undefined ? DEFAULT_OP_TIMEOUT_MS : toMs(opTimeout),
     binary: cache.serializer.binary === true,
     onConnectionError: (err) => cache.report({ kind: 'connection', store: 'redis', err }, 'cachette: redis connection error'),
+    onRecovery: ({ downMs, skipped }) =>
+      cache.report(
+        { kind: 'recovery', store: 'redis', err: undefined, downMs, skipped },
+        `cachette: redis is back after ${downMs} ms; ${skipped} operations skipped it meanwhile (counted in stats.skipped)`,
+      ),
+    onUseAfterClose: () =>
+      cache.report(
+        { kind: 'closed', store: 'redis', err: undefined },
+        'cachette: redis was used after cache.close(); calls go straight to the origin (counted in stats.skipped)',
+      ),
     breaker: breakerOptions(breaker, cache),
   });
   return { store, owned: true };

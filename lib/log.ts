@@ -13,7 +13,7 @@ export interface Logger {
 }
 
 /** What kind of cache-layer failure happened. */
-export type FailureKind = 'read' | 'write' | 'delete' | 'decode' | 'encode' | 'ttl' | 'skipCache' | 'connection' | 'breaker' | 'refresh' | 'origin' | 'lock' | 'clock';
+export type FailureKind = 'read' | 'write' | 'delete' | 'decode' | 'encode' | 'ttl' | 'skipCache' | 'connection' | 'breaker' | 'refresh' | 'origin' | 'lock' | 'clock' | 'recovery' | 'closed';
 
 /** Structured fields of a failure report. */
 export interface FailureFields {
@@ -23,22 +23,70 @@ export interface FailureFields {
   readonly fn?: string | undefined;
   /** The store's name. */
   readonly store?: string | undefined;
-  /** The error (its message never contains values or arguments). */
+  /** The error (its message never contains values or arguments); `undefined` for `recovery` and `closed`. */
   readonly err: unknown;
+  /** `recovery` only: how long the store was down, in ms. */
+  readonly downMs?: number;
+  /** `recovery` only: operations that skipped the store meanwhile (counted in the functions' `stats.skipped`). */
+  readonly skipped?: number;
 }
 
+/** Kinds that mean the store is down; a `recovery` report ends the outage. */
+const OUTAGE_KINDS = new Set<unknown>(['connection', 'breaker']);
+/** Store operation failures: logged once per kind between recoveries, not at all during a known outage. */
+const STORE_KINDS = new Set<unknown>(['read', 'write', 'delete', 'lock']);
+
 /**
- * The default logger: the first failure of each kind is written with `console.warn`, the rest are
- * only counted in stats, so an outage cannot flood the output.
+ * The default logger, quiet by design: one line per outage and one per recovery, the first failure
+ * of each other kind once, everything else only counted in stats, so an outage cannot flood the output.
+ *
+ * - `connection`, `breaker`: the first of an outage is written (`… (redis is down: …)`); the rest of
+ *   that outage is silent, `read`/`write`/`delete`/`lock` failures included.
+ * - `recovery`: written each time (`cachette: redis is back after N ms; K operations skipped it
+ *   meanwhile (counted in stats.skipped)`); the next outage, and the next failure of each store
+ *   kind, are written again.
+ * - `read`, `write`, `delete`, `lock` outside an outage (a refused write, a timeout): the first of
+ *   each kind, again after each recovery.
+ * - `closed` (the cache was used after `close()`): once.
+ * - Every other kind (`decode`, `encode`, `ttl` …): the first of each kind for this logger.
+ *
+ * It never throws: the sink's errors are swallowed.
  */
 export function createQuietLogger(sink: (message: string) => void = (m) => console.warn(m)): Logger {
   const seen = new Set<unknown>();
-  const once = (fields: Record<string, unknown>, message: string): void => {
-    const kind = fields.kind ?? message;
-    if (seen.has(kind)) return;
-    seen.add(kind);
-    const err = fields.err instanceof Error ? `: ${fields.err.name}: ${fields.err.message}` : '';
-    sink(`${message}${err} (only the first ${String(kind)} failure is logged; calls count theirs in stats.errors)`);
+  let down = false;
+  const write = (line: string): void => {
+    try {
+      sink(line);
+    } catch {
+      // logging must never fail a cache operation
+    }
   };
-  return { warn: once, error: once };
+  const quiet = (fields: Record<string, unknown>, message: string): void => {
+    const kind = fields.kind ?? message;
+    const err = fields.err instanceof Error ? `: ${fields.err.name}: ${fields.err.message}` : '';
+    const store = typeof fields.store === 'string' ? fields.store : 'the store';
+    if (kind === 'recovery') {
+      down = false;
+      for (const storeKind of [...OUTAGE_KINDS, ...STORE_KINDS]) seen.delete(storeKind);
+      write(message);
+      return;
+    }
+    if (kind === 'closed') {
+      if (!seen.has(kind)) write(message);
+      seen.add(kind);
+      return;
+    }
+    if (OUTAGE_KINDS.has(kind)) {
+      if (down) return;
+      down = true;
+      write(`${message}${err} (${store} is down: further failures are counted in stats.errors and stats.skipped, not logged, until it is back)`);
+      return;
+    }
+    if (seen.has(kind) || (down && STORE_KINDS.has(kind))) return;
+    seen.add(kind);
+    const until = STORE_KINDS.has(kind) ? `until ${store} has an outage and recovers` : 'for this cache';
+    write(`${message}${err} (only the first ${String(kind)} failure is logged ${until}; calls count theirs in stats.errors)`);
+  };
+  return { warn: quiet, error: quiet };
 }

@@ -66,7 +66,7 @@ describe('RedisStore', () => {
     const store = new RedisStore({ url: redis.url });
     await store.set('closed', 'value', 1000);
     await store.close();
-    await expect(store.get('closed')).rejects.toMatchObject({ name: 'CacheStoreError' });
+    await expect(store.get('closed')).rejects.toMatchObject({ name: 'CacheUnavailableError', message: expect.stringContaining('closed') });
   });
 });
 
@@ -113,7 +113,7 @@ describe('RedisStore lock capabilities', () => {
   it('fails both after close', async () => {
     const store = new RedisStore({ url: redis.url });
     await store.close();
-    await expect(store.setIfAbsent('lock-closed', 'token', 1000)).rejects.toMatchObject({ name: 'CacheStoreError' });
-    await expect(store.deleteIfEquals('lock-closed', 'token')).rejects.toMatchObject({ name: 'CacheStoreError' });
+    await expect(store.setIfAbsent('lock-closed', 'token', 1000)).rejects.toMatchObject({ name: 'CacheUnavailableError' });
+    await expect(store.deleteIfEquals('lock-closed', 'token')).rejects.toMatchObject({ name: 'CacheUnavailableError' });
   });
 });

@@ -25,6 +25,16 @@ import { CacheUnavailableError } from '../errors.js';
  */
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
+/**
+ * Where a store's connection stands:
+ * - `'idle'`: not opened yet (a Redis connection opens on first use, or on `cache.connect()`);
+ * - `'connecting'`: the first connection is being made;
+ * - `'ready'`: operations can be sent (always, for the memory store);
+ * - `'reconnecting'`: it was ready once, and is being opened again;
+ * - `'closed'`: `cache.close()` was called; calls go straight to the origin.
+ */
+export type ConnectionState = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closed';
+
 /** What `cache.health()` reports about a cache's store and its circuit breaker. */
 export interface StoreHealth {
   /** The store's short name, e.g. `'redis'`. */
@@ -41,6 +51,12 @@ export interface StoreHealth {
   readonly openedAt?: number;
   /** How many times the breaker has opened (a failed probe opening it again included). */
   readonly opens: number;
+  /**
+   * Where the connection stands. `state: 'closed'` is about the breaker only: the store is usable
+   * when `connection` is `'ready'` too. `cache.health()` always sets it (a store of your own that
+   * does not is reported `'ready'`, or `'closed'` after `cache.close()`).
+   */
+  readonly connection?: ConnectionState;
 }
 
 /** Options of a store's circuit breaker (the Redis store's `breaker` option). */
@@ -60,8 +76,10 @@ export interface BreakerOptions {
   clock?: Clock;
   /** Which errors are outages (count as failures); any other error shows the store answered. @defaultValue every error */
   isOutage?: (error: unknown) => boolean;
-  /** Called each time the breaker opens, with the failure that opened it (what it throws is ignored). */
+  /** Called each time the breaker opens, with the failure that opened it (what it throws or rejects is ignored). */
   onOpen?: (health: StoreHealth, error: unknown) => void;
+  /** Called when a successful probe closes the breaker again (what it throws or rejects is ignored). */
+  onClose?: (health: StoreHealth) => void;
 }
 
 /**
@@ -88,6 +106,7 @@ export class CircuitBreaker {
   readonly #clock: Clock;
   readonly #isOutage: (error: unknown) => boolean;
   readonly #onOpen: ((health: StoreHealth, error: unknown) => void) | undefined;
+  readonly #onClose: ((health: StoreHealth) => void) | undefined;
 
   constructor(
     /** The store's short name, for errors and {@link StoreHealth.store}. */
@@ -99,6 +118,7 @@ export class CircuitBreaker {
     this.#clock = options.clock ?? systemClock;
     this.#isOutage = options.isOutage ?? (() => true);
     this.#onOpen = options.onOpen;
+    this.#onClose = options.onClose;
   }
 
   /** The current state. */
@@ -170,11 +190,8 @@ export class CircuitBreaker {
       this.store,
       { cause: error },
     );
-    try {
-      this.#onOpen?.(this.health(), error);
-    } catch {
-      // a throwing listener must not turn an outcome report into a failed operation
-    }
+    // A throwing or rejecting listener must not turn an outcome report into a failed operation.
+    callQuietly(this.#onOpen, this.health(), error);
   }
 
   #close(): void {
@@ -182,5 +199,27 @@ export class CircuitBreaker {
     this.#state = 'closed';
     this.#failures = 0;
     this.#skipped = undefined;
+    callQuietly(this.#onClose, this.health());
   }
 }
+
+/**
+ * Call a listener (a logger, a hook) so that nothing it does reaches the caller: a throw is
+ * swallowed, and a returned promise (an `async` listener) gets a rejection handler, so it can never
+ * become an unhandled rejection.
+ * @internal
+ */
+export function callQuietly<A extends unknown[]>(listener: ((...args: A) => unknown) | undefined, ...args: A): void {
+  if (listener === undefined) return;
+  try {
+    const result = listener(...args);
+    if ((typeof result === 'object' && result !== null) || typeof result === 'function') {
+      const then = (result as { then?: unknown }).then;
+      if (typeof then === 'function') (then as (ok: unknown, fail: () => void) => unknown).call(result, undefined, ignore);
+    }
+  } catch {
+    // ignored on purpose: see above
+  }
+}
+
+function ignore(): void {}

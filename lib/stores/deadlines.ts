@@ -85,6 +85,20 @@ export class Deadlines {
     return count;
   }
 
+  /** Reject every operation still pending with `error` now, and stop the timer. */
+  expireAll(error: Error): void {
+    const queue = this.#queue;
+    for (let i = this.#head; i < queue.length; i++) {
+      const pending = queue[i]!;
+      if (pending.done) continue;
+      pending.done = true;
+      pending.reject(error);
+    }
+    queue.length = 0;
+    this.#head = 0;
+    this.stop();
+  }
+
   /** Stop the timer; pending operations are left to settle on their own. */
   stop(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer);

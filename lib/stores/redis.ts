@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createClient, ErrorReply, RESP_TYPES } from 'redis';
 import { DEFAULT_OP_TIMEOUT_MS } from '../defaults.js';
-import { CacheStoreError, CacheTimeoutError } from '../errors.js';
-import { CircuitBreaker, type BreakerOptions, type StoreHealth } from './breaker.js';
+import { CacheStoreError, CacheTimeoutError, CacheUnavailableError } from '../errors.js';
+import { callQuietly, CircuitBreaker, type BreakerOptions, type ConnectionState, type StoreHealth } from './breaker.js';
 import { Deadlines } from './deadlines.js';
 import { redactor } from './redact.js';
 import type { Store } from './store.js';
@@ -29,6 +29,16 @@ export interface RedisClientLike {
   eval(script: string, options: { keys: string[]; arguments: Array<string | Buffer> }): Promise<unknown>;
   /** node-redis event subscription (`error`, `ready`). */
   on(event: 'error' | 'ready', listener: (error: Error) => void): unknown;
+  /** Removes a listener added with `on` (`close()` takes back what the store added). */
+  removeListener?(event: 'error' | 'ready', listener: (error: Error) => void): unknown;
+}
+
+/** What the store knows about an outage that just ended (see {@link RedisStoreOptions.onRecovery}). */
+export interface RedisRecovery {
+  /** How long Redis was unusable, in ms of the breaker's clock: from the first failure to the first success. */
+  readonly downMs: number;
+  /** Operations not attempted meanwhile because the circuit breaker was open (what `stats.skipped` counts). */
+  readonly skipped: number;
 }
 
 /** How the Redis store reaches Redis: a URL, socket settings, or a client you own. */
@@ -65,8 +75,15 @@ export type RedisStoreOptions = RedisConnection & {
   opTimeoutMs?: number;
   /** Read values as `Buffer`s (for binary serializers). @defaultValue false */
   binary?: boolean;
-  /** Called with connection-level errors (the client's `error` events). */
+  /** Called with connection-level errors (the client's `error` events), without the password. */
   onConnectionError?: (error: Error) => void;
+  /**
+   * Called once when Redis is usable again after an outage (connection errors, or an open breaker):
+   * when the client is ready again with the breaker closed, or when the breaker's probe succeeds.
+   */
+  onRecovery?: (recovery: RedisRecovery) => void;
+  /** Called the first time an operation is asked of the store after {@link RedisStore.close}. */
+  onUseAfterClose?: () => void;
   /**
    * The circuit breaker: after `threshold` consecutive outages (lost connection, timeout) operations
    * fail at once with {@link CacheUnavailableError} for `cooldownMs`, then one probe decides. Replies
@@ -96,9 +113,12 @@ export type RedisStoreOptions = RedisConnection & {
 export class RedisStore implements Store<string | Buffer> {
   readonly name = 'redis';
 
-  /** `false` while the circuit breaker skips Redis (see {@link Store.isAvailable}). */
+  /** `false` while the circuit breaker skips Redis, and after {@link RedisStore.close} (see {@link Store.isAvailable}). */
   isAvailable(): boolean {
-    return !this.#breaker.skipping;
+    if (this.#closed) return this.#usedAfterClose();
+    if (!this.#breaker.skipping) return true;
+    this.#skipped++; // the engine skips the operation: counted for the recovery report
+    return false;
   }
   readonly #client: RedisClientLike;
   /** The client commands go through: `#client` with node-redis' per-command timeout switched off. */
@@ -107,10 +127,28 @@ export class RedisStore implements Store<string | Buffer> {
   readonly #deadlines: Deadlines;
   readonly #breaker: CircuitBreaker;
   #firstConnection: Promise<void> | undefined;
+  /** Settles the first connection wait: the client's first `ready` or `error`, or `close()`. */
+  #settleFirstWait: ((error?: Error) => void) | undefined;
   /** The first connection attempt is over: from now on, operations never wait for a connection. */
   #firstWaitOver = false;
   #everReady = false;
   #closed = false;
+  /** Given to every operation asked of the store after `close()`; made once, by `close()`. */
+  #closedError: CacheUnavailableError | undefined;
+  #closedUseReported = false;
+  readonly #onUseAfterClose: (() => void) | undefined;
+  /** Waiting `connect()` calls: told of the next `ready` (no argument) or connection `error`. */
+  readonly #connectWaiters = new Set<(error?: Error) => void>();
+  /** When the current outage began (breaker clock), or `undefined` while none is known. */
+  #downSince: number | undefined;
+  /** Operations the breaker skipped since the last recovery report. */
+  #skipped = 0;
+  readonly #onRecovery: ((recovery: RedisRecovery) => void) | undefined;
+  readonly #clock: () => number;
+  readonly #connectTimeoutMs: number;
+  /** The listeners the store added to the client, taken off again by `close()`. */
+  readonly #onClientError: (error: Error) => void;
+  readonly #onClientReady: () => void;
   /** The server refused `GETEX` with `READONLY` (a replica): read with `GET` until a write succeeds. */
   #extendRefused = false;
   /** Foreign errors without the password (see `redact.ts`): applied where node-redis errors enter. */
@@ -131,14 +169,21 @@ export class RedisStore implements Store<string | Buffer> {
     const timeoutMs = options.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS;
     const breaker = options.breaker === false ? { threshold: Infinity } : options.breaker;
     const onOpen = breaker?.onOpen;
+    const clock = breaker?.clock;
+    this.#clock = clock === undefined ? Date.now : () => clock.now();
     this.#breaker = new CircuitBreaker('redis', {
       ...breaker,
       isOutage: (error) => !isRefusal(error),
       onOpen: (health, error) => {
-        onOpen?.(health, error);
+        this.#downSince ??= this.#clock();
+        callQuietly(onOpen, health, error);
         this.#reconnect();
       },
+      onClose: () => this.#recovered(),
     });
+    this.#onRecovery = options.onRecovery;
+    this.#onUseAfterClose = options.onUseAfterClose;
+    this.#connectTimeoutMs = connectTimeoutFor(timeoutMs);
     // Every watched operation reports its outcome to the breaker, from handlers Deadlines has anyway.
     this.#deadlines = new Deadlines(
       timeoutMs,
@@ -164,12 +209,62 @@ export class RedisStore implements Store<string | Buffer> {
     // passed in (or a binary store) needs the per-store command options proxy.
     this.#commands = this.#owned && options.binary !== true ? this.#client : withoutCommandTimeout(this.#client, options.binary === true);
     const onError = options.onConnectionError;
-    // An EventEmitter without an 'error' listener throws: always listen, even on a client we were given.
-    this.#client.on('error', (error: Error) => onError?.(this.#redact(error) as Error));
-    this.#client.on('ready', () => {
+    this.#onClientError = (error: Error) => {
+      const safe = this.#redact(error) as Error;
+      this.#downSince ??= this.#clock();
+      this.#settleFirstWait?.(new CacheStoreError('cachette: could not connect to redis', 'redis', { cause: safe }));
+      for (const waiter of this.#connectWaiters) waiter(safe);
+      callQuietly(onError, safe);
+    };
+    this.#onClientReady = () => {
       this.#everReady = true;
-    });
+      this.#settleFirstWait?.();
+      for (const waiter of this.#connectWaiters) waiter();
+      // With the breaker open, its probe decides when Redis is back (onClose), not the reconnection.
+      if (this.#breaker.closed) this.#recovered();
+    };
+    // An EventEmitter without an 'error' listener throws: always listen, even on a client we were given.
+    this.#client.on('error', this.#onClientError);
+    this.#client.on('ready', this.#onClientReady);
     if (this.#client.isReady) this.#everReady = true;
+  }
+
+  /**
+   * Where the connection stands: `'idle'` (not opened yet: connections open on first use),
+   * `'connecting'` (the first connection is being made), `'ready'`, `'reconnecting'` (it was
+   * ready once and is being opened again) or `'closed'` (after {@link RedisStore.close}).
+   */
+  get connection(): ConnectionState {
+    if (this.#closed) return 'closed';
+    if (this.#client.isReady) return 'ready';
+    if (this.#everReady) return 'reconnecting';
+    return this.#client.isOpen || this.#firstConnection !== undefined ? 'connecting' : 'idle';
+  }
+
+  /**
+   * Open the connection now (if it is not open yet) and resolve once Redis answers. Calls do not
+   * need it: they connect on first use and fail open either way. Use it to fail fast at start-up.
+   *
+   * @throws {CacheStoreError} (rejects) when the connection fails: the message says why (wrong
+   * password or user, unknown host, connection refused, database index out of range, timed out),
+   * never with the password; `cause` holds the client's error, redacted. Bounded by the connect
+   * timeout (4 × `opTimeoutMs`, at least 1 s).
+   */
+  connect(): Promise<void> {
+    if (this.#closed) return Promise.reject(new CacheStoreError('cachette: cannot connect: the redis store is closed', 'redis'));
+    if (this.#client.isReady) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => settle(new Error(`no answer within ${this.#connectTimeoutMs} ms`)), this.#connectTimeoutMs);
+      timer.unref?.();
+      const settle = (error?: Error): void => {
+        clearTimeout(timer);
+        this.#connectWaiters.delete(settle);
+        if (error === undefined) resolve();
+        else reject(new CacheStoreError(`cachette: could not connect to redis: ${connectFailure(error)}`, 'redis', { cause: error }));
+      };
+      this.#connectWaiters.add(settle);
+      if (!this.#client.isOpen) this.#client.connect().catch(noop); // failures arrive as 'error' events
+    });
   }
 
   /** The node-redis client in use (yours, or the one the store created). */
@@ -182,9 +277,9 @@ export class RedisStore implements Store<string | Buffer> {
     return this.#deadlines.pending;
   }
 
-  /** The circuit breaker's state (what `cache.health()` returns). */
+  /** The circuit breaker's state and the connection's (what `cache.health()` returns). */
   health(): StoreHealth {
-    return this.#breaker.health();
+    return { ...this.#breaker.health(), connection: this.connection };
   }
 
   get(key: string): Promise<string | Buffer | undefined> {
@@ -237,16 +332,52 @@ export class RedisStore implements Store<string | Buffer> {
     return this.#deadlines.watch(reply, isScriptRemoved, this.#failedDelete);
   }
 
-  /** Close the connection if this store opened it; a client you passed in stays open. */
+  /**
+   * Close the connection if this store opened it; a client you passed in stays open, with the
+   * listeners the store added to it removed. Bounded: a graceful close waits at most `opTimeoutMs`
+   * for replies in flight, then the connection is cut. Every operation still waiting (the first
+   * connection included) settles, and operations asked afterwards fail at once with a
+   * {@link CacheUnavailableError} (calls go straight to the origin and count them in `stats.skipped`).
+   */
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
-    this.#deadlines.stop();
-    if (!this.#owned) return;
-    const client = this.#client as unknown as { isOpen: boolean; isReady: boolean; close(): Promise<void>; destroy(): void };
-    if (client.isOpen) {
-      if (client.isReady === false) client.destroy(); // not connected: nothing to flush, stop reconnecting
-      else await closeWithin(client, this.#deadlines.timeoutMs);
+    this.#closedError = new CacheUnavailableError('cachette: redis skipped: the cache was closed (cache.close() was called)', 'redis');
+    this.#settleFirstWait?.(this.#closedError);
+    for (const waiter of this.#connectWaiters) waiter(new Error('the store was closed'));
+    if (this.#owned) {
+      const client = this.#client as unknown as { isOpen: boolean; isReady: boolean; close(): Promise<void>; destroy(): void };
+      if (client.isOpen) {
+        if (client.isReady === false) client.destroy(); // not connected: nothing to flush, stop reconnecting
+        else await closeWithin(client, this.#deadlines.timeoutMs);
+      }
+      // Whatever the client did not settle is over now: its connection is gone.
+      this.#deadlines.expireAll(this.#closedError);
+    } else {
+      // Your client stays open: operations in flight on it still end in time (the deadline timer
+      // stops by itself once none is pending). Only the store's listeners are taken off.
+      this.#client.removeListener?.('error', this.#onClientError);
+      this.#client.removeListener?.('ready', this.#onClientReady);
     }
+  }
+
+  /** The first use after `close()` is reported once; the store stays unavailable. */
+  #usedAfterClose(): false {
+    if (!this.#closedUseReported) {
+      this.#closedUseReported = true;
+      callQuietly(this.#onUseAfterClose);
+    }
+    return false;
+  }
+
+  /** Redis is usable again: report the outage that ended, if one was known. */
+  #recovered(): void {
+    const since = this.#downSince;
+    if (since === undefined || this.#closed) return;
+    this.#downSince = undefined;
+    const skipped = this.#skipped;
+    this.#skipped = 0;
+    callQuietly(this.#onRecovery, { downMs: Math.max(0, this.#clock() - since), skipped });
   }
 
   /**
@@ -273,10 +404,16 @@ export class RedisStore implements Store<string | Buffer> {
    * the circuit breaker skips it. The fast path reads two fields.
    */
   #unavailable(): Promise<void> | undefined {
-    if (this.#client.isReady && this.#breaker.closed) return undefined;
-    if (this.#closed) return Promise.reject(new CacheStoreError('cachette: the redis store is closed', 'redis'));
+    if (this.#client.isReady && this.#breaker.closed && !this.#closed) return undefined;
+    if (this.#closed) {
+      this.#usedAfterClose();
+      return Promise.reject(this.#closedError);
+    }
     const skipped = this.#breaker.admit();
-    if (skipped !== undefined) return Promise.reject(skipped);
+    if (skipped !== undefined) {
+      this.#skipped++;
+      return Promise.reject(skipped);
+    }
     if (this.#client.isReady) return undefined; // the breaker's probe
     if (this.#everReady || this.#firstWaitOver) {
       const offline = new CacheStoreError('cachette: redis is not connected (reconnecting in the background)', 'redis');
@@ -287,18 +424,26 @@ export class RedisStore implements Store<string | Buffer> {
     return this.#firstConnection;
   }
 
-  /** Start connecting (lazily, on first use) and wait for the first `ready`, bounded by the timeout. */
+  /**
+   * Start connecting (lazily, on first use) and wait for the first `ready`, bounded by the timeout.
+   * The first failure (refused, unknown host) settles the wait, and so does `close()`: later
+   * attempts run in the background. The listeners are the store's own (see the constructor), so
+   * waiting adds none to the client.
+   */
   #connectOnce(): Promise<void> {
     const client = this.#client;
     const ready = new Promise<void>((resolve, reject) => {
-      client.on('ready', () => resolve());
-      // The first failure (refused, unknown host) settles the wait: later attempts run in the background.
-      client.on('error', (error: Error) => reject(new CacheStoreError('cachette: could not connect to redis', 'redis', { cause: this.#redact(error) })));
+      this.#settleFirstWait = (error) => {
+        this.#settleFirstWait = undefined;
+        if (error === undefined) resolve();
+        else reject(error);
+      };
     });
     if (!client.isOpen) client.connect().catch(noop); // failures arrive as 'error' events; node-redis keeps retrying
     const bounded = this.#deadlines.watch(ready);
     // Later operations fail fast instead of waiting again: the first wait is the only one.
     bounded.catch(noop).finally(() => {
+      this.#settleFirstWait = undefined;
       this.#firstWaitOver = true;
       if (this.#client.isReady) this.#everReady = true;
     });
@@ -308,8 +453,7 @@ export class RedisStore implements Store<string | Buffer> {
 
 function createOwnClient(connection: RedisConnection, timeoutMs: number): unknown {
   const socket: Record<string, unknown> = {
-    // At most what a Node timer holds: a longer one would fire at once (and warn).
-    connectTimeout: Math.min(Math.max(1_000, timeoutMs * 4), 2 ** 31 - 1),
+    connectTimeout: connectTimeoutFor(timeoutMs),
     // Back off up to 2 s between attempts; calls meanwhile go straight to the origin.
     reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2_000) + Math.floor(Math.random() * 50),
   };
@@ -343,6 +487,24 @@ function withoutCommandTimeout(client: RedisClientLike, binary: boolean): RedisC
     timeout: 0,
     ...(binary ? { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } : {}),
   });
+}
+
+/** The socket's connect timeout: 4 × the operation timeout, at least 1 s, at most what a Node timer holds. */
+function connectTimeoutFor(timeoutMs: number): number {
+  // A longer timer would fire at once (and warn).
+  return Math.min(Math.max(1_000, timeoutMs * 4), 2 ** 31 - 1);
+}
+
+/** Why a connection failed, in words, from the client's (already redacted) error. */
+function connectFailure(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  const text = error.message;
+  if (/^WRONGPASS|^NOAUTH|invalid (username-)?password|^ERR AUTH/i.test(text)) return `wrong password or user (${text.split(' ')[0]})`;
+  if (/DB index is out of range/i.test(text)) return 'database index out of range (SELECT refused)';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `unknown host (${String(code)})`;
+  if (code === 'ECONNREFUSED') return 'connection refused (ECONNREFUSED)';
+  if (code === 'ECONNRESET') return 'connection reset (ECONNRESET)';
+  return `${error.name}: ${text}`;
 }
 
 function toPayload(reply: unknown): string | Buffer | undefined {

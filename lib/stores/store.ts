@@ -74,6 +74,13 @@ export interface Store<P = string | Uint8Array> {
    */
   health?(): StoreHealth;
 
+  /**
+   * Open the store's connection now and resolve once it answers (`cache.connect()` calls it).
+   * Optional: without it `cache.connect()` resolves at once. Rejects with a `CacheStoreError` that
+   * says why, never with a password.
+   */
+  connect?(): Promise<void>;
+
   /** Release what the store opened. A store never closes a client it was given. */
   close?(): Promise<void>;
 }
