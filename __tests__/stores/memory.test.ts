@@ -3,7 +3,7 @@ import { createCache } from '../../lib/cache.js';
 import { cached } from '../../lib/cached.js';
 import { MemoryStore } from '../../lib/stores/memory.js';
 import { fakeClock } from '../helpers/fake-clock.js';
-import { runStoreContract } from './store-contract.js';
+import { runStoreContract } from '../../lib/testing/index.js';
 
 runStoreContract('MemoryStore', async () => {
   const clock = fakeClock();
@@ -14,7 +14,7 @@ runStoreContract('MemoryStore', async () => {
     inspectTtl: (key) => store.ttlOf(key),
     cleanup: () => store.close(),
   };
-});
+}, { describe, it }, { capabilities: ['getAndExpire', 'setIfAbsent', 'deleteIfEquals'] });
 
 describe('MemoryStore least-recently-used eviction', () => {
   it('evicts the least recently used entry beyond maxEntries', () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createClient } from 'redis';
 import { RedisStore } from '../../lib/stores/redis.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { runStoreContract } from './store-contract.js';
+import { runStoreContract } from '../../lib/testing/index.js';
 
 let redis: TestRedis;
 
@@ -28,7 +28,7 @@ runStoreContract('RedisStore', async () => {
     },
     cleanup: () => store.close(),
   };
-});
+}, { describe, it }, { capabilities: ['getAndExpire', 'setIfAbsent', 'deleteIfEquals'] });
 
 describe('RedisStore', () => {
   it('opens its connection lazily, on first use', async () => {
