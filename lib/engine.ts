@@ -395,7 +395,8 @@ export async function write(
   try {
     payload = encodeEntry(ctx.cache.serializer, value, ctx.cache.clock.now(), stored, extras);
   } catch (error) {
-    fail(ctx, 'encode', error, 'cachette: the result could not be serialized; it was returned but not cached');
+    // Named per function: the default logger prints one line per kind, so the line must say whose result it was.
+    fail(ctx, 'encode', error, `cachette: ${ctx.name}: the result could not be serialized; it was returned but not cached`);
     return;
   }
   try {

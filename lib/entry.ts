@@ -18,6 +18,7 @@
  * as an entry (foreign bytes, another serializer, a truncated value) decodes to `undefined`: a miss.
  * @module
  */
+import { types } from 'node:util';
 import { CacheSerializationError } from './errors.js';
 import type { Serializer } from './serializers/serializer.js';
 
@@ -41,6 +42,7 @@ export interface EntryExtras {
 }
 
 const UNDEFINED_TAG = '~';
+const isUint8Array = types.isUint8Array;
 const SEP = 0x7c; // '|'
 /** Longest header we look into when decoding bytes (magic + name + four numbers). */
 const MAX_HEADER = 128;
@@ -58,18 +60,34 @@ export function encodeEntry(
   if (extras !== undefined) tail += `${Math.ceil(extras.staleMs)}|${Math.ceil(extras.computeMs)}|`;
   const magic = extras === undefined ? 'c1|' : 'c2|';
   if (value === undefined) return magic + UNDEFINED_TAG + tail;
-  let payload: string | Uint8Array;
-  try {
-    payload = serializer.serialize(value);
-  } catch (error) {
-    // The serializer's own message may quote the value: keep only its type.
-    throw new CacheSerializationError(
-      `cachette: the ${serializer.name} serializer could not encode a result (${errorName(error)})`,
-    );
-  }
+  const payload = runSerialize(serializer, value);
   const header = magic + serializer.name + tail;
   if (typeof payload === 'string') return header + payload;
   return Buffer.concat([Buffer.from(header, 'latin1'), payload]);
+}
+
+/**
+ * Run a serializer and check what it returned. Whatever goes wrong (a throw of anything, a result of
+ * the wrong type), the error names the serializer and a type only: its own message, `cause` and
+ * stack may quote the value, so none of them is passed on.
+ */
+function runSerialize(serializer: Serializer, value: unknown): string | Uint8Array {
+  let payload: unknown;
+  try {
+    payload = serializer.serialize(value);
+  } catch (error) {
+    throw encodeFailure(serializer, error);
+  }
+  if (typeof payload === 'string' || isUint8Array(payload)) return payload;
+  // A promise the serializer returned must not reject unhandled later.
+  if (payload instanceof Promise) payload.catch(() => undefined);
+  throw new CacheSerializationError(
+    `cachette: the ${serializer.name} serializer returned ${typeName(payload)} instead of a string or a Uint8Array; the result was not cached`,
+  );
+}
+
+function encodeFailure(serializer: Serializer, error: unknown): CacheSerializationError {
+  return new CacheSerializationError(`cachette: the ${serializer.name} serializer could not encode a result (${errorName(error)})`);
 }
 
 /**
@@ -208,13 +226,35 @@ function runDeserialize(serializer: Serializer, payload: string | Buffer): unkno
   try {
     return serializer.deserialize(payload);
   } catch (error) {
-    // JSON.parse messages quote the input: never pass them on.
-    throw new CacheSerializationError(
-      `cachette: the ${serializer.name} serializer could not decode a stored entry (${errorName(error)})`,
-    );
+    throw decodeFailure(serializer, error);
   }
 }
 
+function decodeFailure(serializer: Serializer, error: unknown): CacheSerializationError {
+  // JSON.parse messages quote the input: never pass them on.
+  return new CacheSerializationError(`cachette: the ${serializer.name} serializer could not decode a stored entry (${errorName(error)})`);
+}
+
+/**
+ * A thrown thing, named by type only: an error's `name` when it looks like a class name (`TypeError`),
+ * else `a thrown <type>`. Never its message, and a throwing `name` getter is survived.
+ */
 function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
+  if (typeof error === 'object' && error !== null) {
+    try {
+      const name: unknown = (error as { name?: unknown }).name;
+      if (typeof name === 'string' && /^[A-Z][A-Za-z]{0,63}$/.test(name)) return name;
+    } catch {
+      // fall through
+    }
+    return 'a thrown object';
+  }
+  return `a thrown ${typeof error}`;
+}
+
+/** The type of a wrong serializer result, never its value. */
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return `a ${typeof value}`;
+  return Array.isArray(value) ? 'an array' : 'an object';
 }
