@@ -9,7 +9,11 @@
  *
  * Fields:
  * - `c1`/`c2`: magic and format version. Both keep reading in later versions.
- * - `<serializer>`: the serializer's name, or `~` when the cached value is `undefined` (no payload).
+ * - `<serializer>`: the tag: how the payload is encoded. The serializer's name (`json`: plain JSON,
+ *   read with `JSON.parse` alone); `<name>+t` for a serializer's tagged form (`json+t`: JSON with type
+ *   tags, for values plain JSON would change, see `serializers/tagged.ts`); `~` when the cached value
+ *   is `undefined` (no payload). Serializer names never hold `+`, so a later format can record more
+ *   (`json+t+gz`, `msgpack`) and a reader that does not know a tag treats the entry as a miss.
  * - `<createdAt>`: epoch milliseconds when the value was computed; `createdAt + ttlMs` is the
  *   logical expiry.
  * - `<ttlMs>`: the time to live it was stored with, empty for no expiry.
@@ -20,7 +24,8 @@
  */
 import { types } from 'node:util';
 import { CacheSerializationError } from './errors.js';
-import type { Serializer } from './serializers/serializer.js';
+import { TAGGED_FORM, type Serializer, type TaggedForm, type TaggedSerializer } from './serializers/serializer.js';
+import { CodecRefusal } from './serializers/tagged.js';
 
 /** A decoded cache entry. */
 export interface Entry {
@@ -42,6 +47,8 @@ export interface EntryExtras {
 }
 
 const UNDEFINED_TAG = '~';
+/** Appended to the serializer's name when the payload is its tagged form (`json+t`). */
+const TAGGED_SUFFIX = '+t';
 const isUint8Array = types.isUint8Array;
 const SEP = 0x7c; // '|'
 /** Longest header we look into when decoding bytes (magic + name + four numbers). */
@@ -60,10 +67,26 @@ export function encodeEntry(
   if (extras !== undefined) tail += `${Math.ceil(extras.staleMs)}|${Math.ceil(extras.computeMs)}|`;
   const magic = extras === undefined ? 'c1|' : 'c2|';
   if (value === undefined) return magic + UNDEFINED_TAG + tail;
+  const form = (serializer as Partial<TaggedSerializer>)[TAGGED_FORM];
+  if (form !== undefined) {
+    const { text, tagged } = encodeForm(serializer, form, value);
+    return magic + serializer.name + (tagged ? TAGGED_SUFFIX : '') + tail + text;
+  }
   const payload = runSerialize(serializer, value);
   const header = magic + serializer.name + tail;
   if (typeof payload === 'string') return header + payload;
   return Buffer.concat([Buffer.from(header, 'latin1'), payload]);
+}
+
+function encodeForm(serializer: Serializer, form: TaggedForm, value: unknown): { text: string; tagged: boolean } {
+  try {
+    return form.encode(value);
+  } catch (error) {
+    // The codec's own refusals name only types and positions; anything else (a getter that threw
+    // while the value was walked) is reduced to its type like any serializer error.
+    if (error instanceof CodecRefusal) throw error;
+    throw encodeFailure(serializer, error);
+  }
 }
 
 /**
@@ -123,8 +146,8 @@ function decodeText(serializer: Serializer, raw: string): Entry | undefined {
   const tag = raw.slice(3, ends[0]);
   const last = ends[fields - 1]!;
   if (tag === UNDEFINED_TAG) return last === raw.length - 1 ? { value: undefined, ...meta } : undefined;
-  if (tag !== serializer.name) return undefined;
   const payload = raw.slice(last + 1);
+  if (tag !== serializer.name) return taggedEntry(serializer, tag, payload, meta);
   return { value: runDeserialize(serializer, serializer.binary ? Buffer.from(payload, 'latin1') : payload), ...meta };
 }
 
@@ -141,7 +164,9 @@ function decodeValueC1(serializer: Serializer, raw: string): Entry | undefined {
   if (tagLength === 1 && raw.charCodeAt(3) === 126 /* ~ */) {
     return c === raw.length - 1 ? { value: undefined, createdAt: 0, ttlMs: undefined } : undefined;
   }
-  if (tagLength !== serializer.name.length || !raw.startsWith(serializer.name, 3)) return undefined;
+  if (tagLength !== serializer.name.length || !raw.startsWith(serializer.name, 3)) {
+    return taggedEntry(serializer, raw.slice(3, a), raw.slice(c + 1), UNKNOWN_META);
+  }
   const payload = raw.slice(c + 1);
   return { value: runDeserialize(serializer, serializer.binary ? Buffer.from(payload, 'latin1') : payload), createdAt: 0, ttlMs: undefined };
 }
@@ -170,7 +195,7 @@ function decodeTextC1(serializer: Serializer, raw: string): Entry | undefined {
   if (createdAt === undefined || (ttlText !== '' && ttlMs === undefined)) return undefined;
   const tag = raw.slice(3, a);
   if (tag === UNDEFINED_TAG) return c === raw.length - 1 ? { value: undefined, createdAt, ttlMs } : undefined;
-  if (tag !== serializer.name) return undefined;
+  if (tag !== serializer.name) return taggedEntry(serializer, tag, raw.slice(c + 1), { createdAt, ttlMs });
   const payload = raw.slice(c + 1);
   return { value: runDeserialize(serializer, serializer.binary ? Buffer.from(payload, 'latin1') : payload), createdAt, ttlMs };
 }
@@ -192,12 +217,34 @@ function decodeBytes(serializer: Serializer, raw: Buffer): Entry | undefined {
   const tag = raw.toString('latin1', 3, ends[0]);
   const last = ends[fields - 1]!;
   if (tag === UNDEFINED_TAG) return last === raw.length - 1 ? { value: undefined, ...meta } : undefined;
-  if (tag !== serializer.name) return undefined;
+  if (tag !== serializer.name) return taggedEntry(serializer, tag, raw.toString('utf8', last + 1), meta);
   const payload = raw.subarray(last + 1);
   return { value: runDeserialize(serializer, serializer.binary ? payload : payload.toString('utf8')), ...meta };
 }
 
 type Meta = Omit<Entry, 'value'>;
+
+/** What the value-only decoder reports for the header numbers it does not parse. */
+const UNKNOWN_META: Meta = { createdAt: 0, ttlMs: undefined };
+
+/**
+ * An entry whose tag is not the serializer's name: readable only when it is the serializer's tagged
+ * form (`<name>+t`); anything else is foreign (a miss). Off the hot path: plain entries never get here.
+ */
+function taggedEntry(serializer: Serializer, tag: string, payload: string, meta: Meta): Entry | undefined {
+  const form = (serializer as Partial<TaggedSerializer>)[TAGGED_FORM];
+  const name = serializer.name;
+  if (form === undefined || tag.length !== name.length + TAGGED_SUFFIX.length || !tag.startsWith(name) || !tag.endsWith(TAGGED_SUFFIX)) {
+    return undefined;
+  }
+  let value: unknown;
+  try {
+    value = form.decode(payload);
+  } catch (error) {
+    throw decodeFailure(serializer, error);
+  }
+  return { value, ...meta };
+}
 
 /** The numeric header fields (field 1 = createdAt, 2 = ttl, 3 = stale, 4 = compute), or `undefined` if malformed. */
 function parseMeta(fields: number, header: (i: number) => string): Meta | undefined {

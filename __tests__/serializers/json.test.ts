@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { CacheSerializationError } from '../../lib/errors.js';
 import { jsonSerializer } from '../../lib/serializers/json.js';
 
 describe('jsonSerializer', () => {
@@ -18,18 +19,23 @@ describe('jsonSerializer', () => {
     expect(jsonSerializer.deserialize(Buffer.from('{"name":"é"}'))).toEqual({ name: 'é' });
   });
 
-  it('is lossy in the documented ways: Date to string, Map to {}, undefined properties dropped', () => {
-    const date = new Date('2024-01-01T00:00:00.000Z');
-    const back = jsonSerializer.deserialize(jsonSerializer.serialize({ date, map: new Map([[1, 2]]), gone: undefined }) as string);
-    expect(back).toEqual({ date: '2024-01-01T00:00:00.000Z', map: {} });
+  it.each<[string, unknown]>([
+    ['a Date', new Date(0)],
+    ['a Map', new Map([[1, 2]])],
+    ['a property holding undefined', { gone: undefined }],
+    ['a bigint', 1n],
+    ['NaN', NaN],
+  ])('refuses %s when called directly, since only an entry can record the tagged form', (_what, value) => {
+    expect(() => jsonSerializer.serialize(value)).toThrow(CacheSerializationError);
+    expect(() => jsonSerializer.serialize(value)).toThrow(/only a cache entry can record/);
   });
 
   it.each<[string, unknown]>([
     ['a function', () => 1],
     ['a symbol', Symbol('s')],
-    ['a bigint', 1n],
-  ])('throws for %s, which has no JSON form', (_what, value) => {
-    expect(() => jsonSerializer.serialize(value)).toThrow(TypeError);
+    ['a class instance', new URL('https://example.com')],
+  ])('refuses %s, which no form holds', (_what, value) => {
+    expect(() => jsonSerializer.serialize(value)).toThrow(/cannot store/);
   });
 
   it('throws on text that is not JSON', () => {

@@ -22,3 +22,28 @@ export interface Serializer {
   /** Decode what `serialize` produced. Throwing makes the entry a miss. */
   deserialize(raw: string | Buffer): unknown;
 }
+
+/**
+ * @internal The key of a serializer's second form: a serializer that has one writes values its own
+ * form would change under the envelope tag `<name>+t` instead of `<name>`, so a reader knows which
+ * decoder to use. Only the default JSON serializer has one; it is copied along when that serializer is
+ * spread into another object.
+ */
+export const TAGGED_FORM = Symbol('cachette.taggedForm');
+
+/** @internal What a serializer's second form does (see {@link TAGGED_FORM}). */
+export interface TaggedForm {
+  /**
+   * The text for `value` and whether it is the tagged form.
+   * @throws {CacheSerializationError} when neither form keeps `value` as it is; the message names
+   * only types and positions.
+   */
+  encode(value: unknown): { readonly text: string; readonly tagged: boolean };
+  /** Read the tagged form back. Throwing makes the entry a miss. */
+  decode(text: string): unknown;
+}
+
+/** @internal A serializer with a second form. */
+export interface TaggedSerializer extends Serializer {
+  readonly [TAGGED_FORM]: TaggedForm;
+}
