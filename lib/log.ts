@@ -48,7 +48,8 @@ const STORE_KINDS = new Set<unknown>(['read', 'write', 'delete', 'lock']);
  * - `read`, `write`, `delete`, `lock` outside an outage (a refused write, a timeout): the first of
  *   each kind, again after each recovery.
  * - `closed` (the cache was used after `close()`): once.
- * - Every other kind (`decode`, `encode`, `ttl` …): the first of each kind for this logger.
+ * - `encode` (a result the serializer cannot store): the first of each function.
+ * - Every other kind (`decode`, `ttl` …): the first of each kind for this logger.
  *
  * It never throws: the sink's errors are swallowed.
  */
@@ -83,10 +84,14 @@ export function createQuietLogger(sink: (message: string) => void = (m) => conso
       write(`${message}${err} (${store} is down: further failures are counted in stats.errors and stats.skipped, not logged, until it is back)`);
       return;
     }
-    if (seen.has(kind) || (down && STORE_KINDS.has(kind))) return;
-    seen.add(kind);
+    // A result that cannot be stored belongs to one function: each function's first one is written.
+    const fn = kind === 'encode' && typeof fields.fn === 'string' ? fields.fn : undefined;
+    const key = fn === undefined ? kind : `encode:${fn}`;
+    if (seen.has(key) || (down && STORE_KINDS.has(kind))) return;
+    seen.add(key);
     const until = STORE_KINDS.has(kind) ? `until ${store} has an outage and recovers` : 'for this cache';
-    write(`${message}${err} (only the first ${String(kind)} failure is logged ${until}; calls count theirs in stats.errors)`);
+    const which = fn === undefined ? `${String(kind)} failure` : `encode failure of ${fn}`;
+    write(`${message}${err} (only the first ${which} is logged ${until}; calls count theirs in stats.errors)`);
   };
   return { warn: quiet, error: quiet };
 }

@@ -132,14 +132,19 @@ describe('values that cannot come back unchanged', () => {
     );
   });
 
-  it('says which function in the one line the default logger prints', async () => {
+  it('prints one line per function with the default logger, naming it', async () => {
     const lines: string[] = [];
     const cache = createCache({ store: { type: 'memory' }, logger: createQuietLogger((line) => lines.push(line)) });
-    const withFn = cached(async () => ({ onClick: () => 1 }), { cache, name: 'loadWidget' });
-    await withFn();
-    await withFn();
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^cachette: loadWidget: .*the json serializer cannot store a function \(at result › property\)/);
+    const loadWidget = cached(async () => ({ onClick: () => 1 }), { cache, name: 'loadWidget' });
+    const loadPoint = cached(async (x: number) => new Money(x, 'EUR'), { cache, name: 'loadPoint' });
+    await loadWidget();
+    await loadWidget();
+    await loadPoint(1);
+    await loadPoint(2);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^cachette: loadWidget: .*the json serializer cannot store a function \(at result › property\).*only the first encode failure of loadWidget is logged/);
+    expect(lines[1]).toMatch(/^cachette: loadPoint: .*cannot store an instance of Money \(at result\).*only the first encode failure of loadPoint is logged/);
+    expect(loadWidget.stats.errors + loadPoint.stats.errors).toBe(4);
   });
 
   it('caches the plain data a function maps its instances to (the recommended way)', async () => {
