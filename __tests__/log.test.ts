@@ -167,3 +167,32 @@ describe('a logger that fails', () => {
     expect(() => logger.warn({ kind: 'read', err: new Error('x') }, 'read failed')).not.toThrow();
   });
 });
+
+describe('the default logger across outages', () => {
+  it('writes one line per outage and one per recovery, and re-arms store failures after each recovery', () => {
+    const lines: string[] = [];
+    const logger = createQuietLogger((line) => lines.push(line));
+    const down = { kind: 'connection', store: 'redis', err: new Error('Socket closed unexpectedly') };
+    logger.warn({ kind: 'write', store: 'redis', err: new Error('OOM') }, 'cachette: cache write failed');
+    logger.warn({ kind: 'write', store: 'redis', err: new Error('OOM') }, 'cachette: cache write failed');
+    logger.warn(down, 'cachette: redis connection error');
+    logger.warn({ kind: 'read', store: 'redis', err: new Error('x') }, 'cachette: cache read failed; calling the origin');
+    logger.warn({ kind: 'breaker', store: 'redis', err: new Error('x') }, 'cachette: redis circuit breaker opened');
+    logger.warn(down, 'cachette: redis connection error');
+    logger.warn({ kind: 'recovery', store: 'redis', err: undefined }, 'cachette: redis is back after 10 ms; 4 operations skipped it meanwhile (counted in stats.skipped)');
+    logger.warn({ kind: 'write', store: 'redis', err: new Error('OOM') }, 'cachette: cache write failed');
+    logger.warn({ kind: 'breaker', store: 'redis', err: new Error('timeout') }, 'cachette: redis circuit breaker opened');
+    logger.warn({ kind: 'recovery', store: 'redis', err: undefined }, 'cachette: redis is back after 20 ms; 0 operations skipped it meanwhile (counted in stats.skipped)');
+    logger.warn({ kind: 'closed', store: 'redis', err: undefined }, 'cachette: redis was used after cache.close(); calls go straight to the origin (counted in stats.skipped)');
+    logger.warn({ kind: 'closed', store: 'redis', err: undefined }, 'cachette: redis was used after cache.close(); calls go straight to the origin (counted in stats.skipped)');
+    expect(lines).toEqual([
+      'cachette: cache write failed: Error: OOM (only the first write failure is logged until redis has an outage and recovers; calls count theirs in stats.errors)',
+      'cachette: redis connection error: Error: Socket closed unexpectedly (redis is down: further failures are counted in stats.errors and stats.skipped, not logged, until it is back)',
+      'cachette: redis is back after 10 ms; 4 operations skipped it meanwhile (counted in stats.skipped)',
+      'cachette: cache write failed: Error: OOM (only the first write failure is logged until redis has an outage and recovers; calls count theirs in stats.errors)',
+      'cachette: redis circuit breaker opened: Error: timeout (redis is down: further failures are counted in stats.errors and stats.skipped, not logged, until it is back)',
+      'cachette: redis is back after 20 ms; 0 operations skipped it meanwhile (counted in stats.skipped)',
+      'cachette: redis was used after cache.close(); calls go straight to the origin (counted in stats.skipped)',
+    ]);
+  });
+});

@@ -48,7 +48,7 @@ export {
 export { jsonSerializer } from './serializers/json.js';
 export type { Serializer } from './serializers/serializer.js';
 export type { CacheStats } from './stats.js';
-export type { BreakerOptions, BreakerState, StoreHealth } from './stores/breaker.js';
+export type { BreakerOptions, BreakerState, ConnectionState, StoreHealth } from './stores/breaker.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
-export { RedisStore, type RedisClientLike, type RedisConnection, type RedisSocketOptions, type RedisStoreOptions } from './stores/redis.js';
+export { RedisStore, type RedisClientLike, type RedisConnection, type RedisRecovery, type RedisSocketOptions, type RedisStoreOptions } from './stores/redis.js';
 export type { MaybePromise, Store } from './stores/store.js';

@@ -74,6 +74,19 @@ describe('close() while the first connection hangs', () => {
   });
 });
 
+describe('connect() on a peer that never answers', () => {
+  it('rejects once the connect timeout (4 × opTimeout, at least 1 s) has passed, and calls still answer', async () => {
+    const cache = createCache({ store: { type: 'redis', host: '127.0.0.1', port: silentPort, opTimeout: 50 }, logger: recordingLogger() });
+    await expect(cache.connect()).rejects.toMatchObject({
+      name: 'CacheStoreError',
+      message: 'cachette: could not connect to redis: Error: no answer within 1000 ms',
+    });
+    const load = cached(async (id: number) => id, { cache, name: 'load' });
+    expect(await load(4)).toBe(4);
+    await cache.close();
+  });
+});
+
 describe('calls after close()', () => {
   it('answer from the origin with no Redis round trip, no error and one log line for the cache', async () => {
     const logger = recordingLogger();

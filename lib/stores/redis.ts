@@ -252,17 +252,32 @@ export class RedisStore implements Store<string | Buffer> {
    */
   connect(): Promise<void> {
     if (this.#closed) return Promise.reject(new CacheStoreError('cachette: cannot connect: the redis store is closed', 'redis'));
-    if (this.#client.isReady) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => settle(new Error(`no answer within ${this.#connectTimeoutMs} ms`)), this.#connectTimeoutMs);
-      timer.unref?.();
-      const settle = (error?: Error): void => {
+      let done = false;
+      const finish = (error?: Error): void => {
+        if (done) return;
+        done = true;
         clearTimeout(timer);
-        this.#connectWaiters.delete(settle);
+        this.#connectWaiters.delete(connected);
         if (error === undefined) resolve();
         else reject(new CacheStoreError(`cachette: could not connect to redis: ${connectFailure(error)}`, 'redis', { cause: error }));
       };
-      this.#connectWaiters.add(settle);
+      // Ready is not enough: without a password, a server that requires one accepts the connection
+      // and refuses every command (NOAUTH). One PING says whether commands will run.
+      const connected = (error?: Error): void => {
+        this.#connectWaiters.delete(connected);
+        if (error !== undefined) return finish(error);
+        const ping = (this.#commands as { ping?: () => Promise<unknown> }).ping;
+        if (typeof ping !== 'function') return finish();
+        ping.call(this.#commands).then(
+          () => finish(),
+          (failure: unknown) => finish(asError(this.#redact(failure))),
+        );
+      };
+      const timer = setTimeout(() => finish(new Error(`no answer within ${this.#connectTimeoutMs} ms`)), this.#connectTimeoutMs);
+      timer.unref?.();
+      if (this.#client.isReady) return connected();
+      this.#connectWaiters.add(connected);
       if (!this.#client.isOpen) this.#client.connect().catch(noop); // failures arrive as 'error' events
     });
   }
@@ -499,12 +514,17 @@ function connectTimeoutFor(timeoutMs: number): number {
 function connectFailure(error: Error): string {
   const code = (error as { code?: unknown }).code;
   const text = error.message;
-  if (/^WRONGPASS|^NOAUTH|invalid (username-)?password|^ERR AUTH/i.test(text)) return `wrong password or user (${text.split(' ')[0]})`;
+  if (/^NOAUTH/.test(text)) return 'authentication required: no password given (NOAUTH)';
+  if (/^WRONGPASS|invalid (username-)?password|^ERR AUTH/i.test(text)) return `wrong password or user (${text.split(' ')[0]})`;
   if (/DB index is out of range/i.test(text)) return 'database index out of range (SELECT refused)';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `unknown host (${String(code)})`;
   if (code === 'ECONNREFUSED') return 'connection refused (ECONNREFUSED)';
   if (code === 'ECONNRESET') return 'connection reset (ECONNRESET)';
   return `${error.name}: ${text}`;
+}
+
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
 }
 
 function toPayload(reply: unknown): string | Buffer | undefined {
