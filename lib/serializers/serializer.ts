@@ -17,7 +17,11 @@ export interface Serializer {
   readonly name: string;
   /** `true` when `serialize` may return bytes; the store is then read as bytes. @defaultValue false */
   readonly binary?: boolean;
-  /** Encode a value (never `undefined`). Throwing keeps the value out of the cache; the call still succeeds. */
+  /**
+   * Encode a value (never `undefined`). Throwing, or returning anything but a string or a
+   * `Uint8Array`, keeps the value out of the cache; the call still succeeds. What is logged then names
+   * the serializer and the error's type only, never its message or `cause`, which may quote the value.
+   */
   serialize(value: unknown): string | Uint8Array;
   /** Decode what `serialize` produced. Throwing makes the entry a miss. */
   deserialize(raw: string | Buffer): unknown;
