@@ -55,6 +55,22 @@ describe('the shipped documentation', () => {
     expect(broken).toEqual([]);
   });
 
+  it('links to headings that exist, in the page linked to', () => {
+    const pages = new Map([...markdown, ...referencePages()].map((file) => [file.path, file.text]));
+    const broken: string[] = [];
+    for (const [path, text] of pages) {
+      for (const match of prose(text).matchAll(/\]\(([^)\s]*#[^)\s]+)\)/g)) {
+        const link = match[1]!;
+        if (/^[a-z][a-z0-9+.-]*:/i.test(link)) continue;
+        const [file, fragment] = link.split('#') as [string, string];
+        const target = file === '' ? path : posix.normalize(posix.join(dirname(path), decodeURIComponent(file)));
+        const page = pages.get(target);
+        if (page !== undefined && !anchorsOf(page).has(decodeURIComponent(fragment))) broken.push(`${path}: ${link}`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
   it('shows stats objects with the counters of createStats(), in order', () => {
     const counters = Object.keys(createStats());
     const shown: Array<{ where: string; keys: string[]; partial: boolean }> = [];
@@ -133,6 +149,23 @@ describe('the call-options guide', () => {
     expect(received[0]![1]).toBe(keyed);
   });
 });
+
+/** The anchors GitHub and npm give a page's headings (lower case, punctuation dropped, spaces to hyphens, repeats numbered). */
+function anchorsOf(text: string): Set<string> {
+  const anchors = new Set<string>();
+  const seen = new Map<string, number>();
+  for (const match of prose(text).matchAll(/^#{1,6}\s+(.+?)\s*#*$/gm)) {
+    const slug = match[1]!
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}_\- ]/gu, '')
+      .replace(/ /g, '-');
+    const repeats = seen.get(slug) ?? 0;
+    seen.set(slug, repeats + 1);
+    anchors.add(repeats === 0 ? slug : `${slug}-${repeats}`);
+  }
+  for (const match of text.matchAll(/<a (?:name|id)="([^"]+)"/g)) anchors.add(match[1]!);
+  return anchors;
+}
 
 /** The generated API reference pages, which link to each other and to the guides. */
 function referencePages(): Array<{ path: string; text: string }> {
