@@ -177,7 +177,7 @@ describe('createCache(config) validation', () => {
 
 describe('store config validation', () => {
   const bad = (store: unknown): CacheConfigError => configError(() => createCache({ store } as CacheConfig));
-  const client = { get() {}, set() {}, connect() {} };
+  const client = { get() {}, set() {}, connect() {}, withCommandOptions() {} };
 
   it.each<[string, unknown, string, string[]]>([
     ['redis url with another scheme', { type: 'redis', url: 'http://localhost:6379' }, 'store.url', ['must start with redis://']],
@@ -242,7 +242,7 @@ describe('passwords never reach error messages', () => {
     ['in a url with the wrong scheme', { type: 'redis', url: `http://user:${secret}@localhost:6379` }],
     ['in a url combined with host', { type: 'redis', url: `redis://:${secret}@localhost:6379`, host: 'localhost' }],
     ['given with a url that already has one', { type: 'redis', url: `redis://:${secret}@localhost:6379`, password: secret }],
-    ['given with a client', { type: 'redis', client: { get() {}, set() {}, connect() {} }, password: secret }],
+    ['given with a client', { type: 'redis', client: { get() {}, set() {}, connect() {}, withCommandOptions() {} }, password: secret }],
     ['next to an unknown option', { type: 'redis', host: 'localhost', password: secret, bogus: true }],
     ['next to an invalid port', { type: 'redis', port: -1, password: secret }],
     ['in a url next to an invalid tls', { type: 'redis', url: `redis://:${secret}@localhost`, tls: 'on' }],

@@ -10,7 +10,7 @@ import type { Duration } from '../duration.js';
 import { describeReceived } from '../duration.js';
 import type { Logger } from '../log.js';
 import type { Serializer } from '../serializers/serializer.js';
-import type { RedisClientLike, RedisSocketOptions } from '../stores/redis.js';
+import { unsupportedClient, type RedisClientLike, type RedisSocketOptions } from '../stores/redis.js';
 import type { Store } from '../stores/store.js';
 import { booleanOr, integer, isFunction, isObject, nested, nonEmpty, text, timerDuration, agree, type SameKeys } from './fields.js';
 
@@ -103,8 +103,8 @@ const storeObject = z.custom<Store>(
 );
 
 const redisClient = z.custom<RedisClientLike>(
-  (value) => isObject(value) && isFunction(value.get) && isFunction(value.set) && isFunction(value.connect),
-  { error: 'expected a node-redis client (createClient() from the redis package)' },
+  (value) => isObject(value) && isFunction(value.get) && isFunction(value.set) && isFunction(value.connect) && unsupportedClient(value) === undefined,
+  { error: (issue) => unsupportedClient(issue.input) ?? 'expected a node-redis client (createClient() from the redis package)' },
 );
 
 const PERCENT_ENCODE = 'percent-encode #, ?, /, @, : and % in the user name and password (encodeURIComponent)';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createClient, ErrorReply, RESP_TYPES } from 'redis';
 import { DEFAULT_OP_TIMEOUT_MS } from '../defaults.js';
-import { CacheStoreError, CacheTimeoutError, CacheUnavailableError } from '../errors.js';
+import { CacheConfigError, CacheStoreError, CacheTimeoutError, CacheUnavailableError } from '../errors.js';
 import { callQuietly, CircuitBreaker, type BreakerOptions, type ConnectionState, type StoreHealth } from './breaker.js';
 import { Deadlines } from './deadlines.js';
 import { redactor } from './redact.js';
@@ -39,6 +39,25 @@ export interface RedisRecovery {
   readonly downMs: number;
   /** Operations not attempted meanwhile because the circuit breaker was open (what `stats.skipped` counts). */
   readonly skipped: number;
+}
+
+/**
+ * Why `client` cannot be used, or `undefined` when it can (or is not client-shaped at all).
+ *
+ * node-redis 4 takes `set(key, value, { PX, NX })` and silently ignores the v5/v6 options cachette
+ * passes (`{ expiration, condition }`): every entry would be stored without expiry, a per-call ttl
+ * would `PERSIST` it and the miss lock would not be exclusive. v5 introduced `withCommandOptions`
+ * (v4 had a `commandOptions` function instead), so its absence tells a v4 client (or a v5 legacy
+ * proxy) from one that speaks the v5/v6 command API.
+ * @internal
+ */
+export function unsupportedClient(client: unknown): string | undefined {
+  if (typeof client !== 'object' || client === null) return undefined;
+  const candidate = client as { get?: unknown; set?: unknown; withCommandOptions?: unknown; commandOptions?: unknown };
+  if (typeof candidate.get !== 'function' || typeof candidate.set !== 'function') return undefined;
+  if (typeof candidate.withCommandOptions === 'function') return undefined;
+  const which = typeof candidate.commandOptions === 'function' ? 'a node-redis 4 client' : 'a client without the node-redis 5/6 command API (withCommandOptions)';
+  return `${which} is not supported: it would ignore the SET options cachette sends (entries would never expire, the lock would not be exclusive); pass a client from redis 5 or later (createClient() from the redis package)`;
 }
 
 /** How the Redis store reaches Redis: a URL, socket settings, or a client you own. */
@@ -191,6 +210,8 @@ export class RedisStore implements Store<string | Buffer> {
       this.#breaker,
     );
     if ('client' in options) {
+      const refused = unsupportedClient(options.client);
+      if (refused !== undefined) throw new CacheConfigError(`cachette: store.client: ${refused}`, 'store.client');
       this.#client = options.client;
       this.#owned = false;
     } else {
