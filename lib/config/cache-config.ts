@@ -65,8 +65,9 @@ export interface CacheConfig {
   serializer?: Serializer;
   /**
    * Receives cache-layer failures (`warn`) with a structured object first, pino style. Never given
-   * cached values or call arguments.
-   * @defaultValue a quiet logger: the first failure of each kind goes to `console.warn`, later ones are only counted
+   * cached values or call arguments. What it returns is ignored: a `warn` that throws or rejects
+   * never fails a call.
+   * @defaultValue a quiet logger: one `console.warn` line per Redis outage and one per recovery, the first failure of each other kind; the rest only counted
    */
   logger?: Logger;
   /** Time source for entry timestamps and memory-store expiry. For tests. @defaultValue `Date.now` */
