@@ -4,27 +4,9 @@
  * signals that are not AbortSignals. Each is refused with a CacheConfigError that names the field.
  */
 import { describe, expect, it } from '@jest/globals';
-import { CacheConfigError, MAX_TIMER_MS, MAX_TTL_MS, cached, createCache } from '../lib/index.js';
-
-function configError(make: () => unknown): CacheConfigError {
-  try {
-    make();
-  } catch (error) {
-    if (error instanceof CacheConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a CacheConfigError');
-}
-
-async function rejection(call: () => Promise<unknown>): Promise<CacheConfigError> {
-  try {
-    await call();
-  } catch (error) {
-    if (error instanceof CacheConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a CacheConfigError');
-}
+import { MAX_TIMER_MS, MAX_TTL_MS, cached, createCache } from '../lib/index.js';
+import type { CacheConfigError } from '../lib/index.js';
+import { configError, rejection } from './helpers/throws.js';
 
 /** Every string property of an error and its issues, to search for a secret. */
 function everyText(error: CacheConfigError): string {

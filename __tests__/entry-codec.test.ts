@@ -4,6 +4,7 @@ import { decodeEntry, encodeEntry } from '../lib/entry.js';
 import { CacheSerializationError } from '../lib/errors.js';
 import { jsonSerializer } from '../lib/serializers/json.js';
 import type { Serializer } from '../lib/serializers/serializer.js';
+import { thrown } from './helpers/throws.js';
 
 const CREATED = 1_700_000_000_000;
 
@@ -17,15 +18,6 @@ const json02: Serializer = {
   },
   deserialize: (raw) => JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8')),
 };
-
-function thrown(run: () => unknown): Error {
-  try {
-    run();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 const value = { at: new Date('2024-01-01T00:00:00.000Z'), n: 12n };
 

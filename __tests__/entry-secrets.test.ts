@@ -8,6 +8,7 @@ import { cached } from '../lib/cached.js';
 import { decodeEntry, encodeEntry } from '../lib/entry.js';
 import { CacheSerializationError } from '../lib/errors.js';
 import type { Serializer } from '../lib/serializers/serializer.js';
+import { thrown } from './helpers/throws.js';
 
 const CARD = 4111111111111111;
 const DIGITS = '4111111111111111';
@@ -35,15 +36,6 @@ function stringsIn(root: unknown): string[] {
   };
   walk(root);
   return out;
-}
-
-function thrown(run: () => unknown): Error {
-  try {
-    run();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a throw');
 }
 
 /** A serializer whose `serialize` does `behaviour` with the value it was given. */

@@ -3,6 +3,7 @@ import { decodeEntry, encodeEntry } from '../lib/entry.js';
 import { CacheSerializationError } from '../lib/errors.js';
 import { jsonSerializer } from '../lib/serializers/json.js';
 import type { Serializer } from '../lib/serializers/serializer.js';
+import { thrown } from './helpers/throws.js';
 
 const CREATED = 1_700_000_000_000;
 
@@ -13,16 +14,6 @@ const rawBytes: Serializer = {
   serialize: (value) => Buffer.from(value as Uint8Array),
   deserialize: (raw) => Buffer.from(raw as Buffer),
 };
-
-/** Catch what `run` throws (and fail when it throws nothing). */
-function thrown(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('encodeEntry / decodeEntry with the JSON serializer', () => {
   it.each<[string, unknown]>([

@@ -4,6 +4,7 @@ import { runInNewContext } from 'node:vm';
 import { createCache, defaultCache } from '../lib/cache.js';
 import { cached } from '../lib/cached.js';
 import { CacheConfigError } from '../lib/errors.js';
+import { thrown } from './helpers/throws.js';
 
 const memoryCache = (namespace?: string) => createCache({ store: { type: 'memory' }, namespace });
 
@@ -12,16 +13,6 @@ function makeLoad(table: string): (id: number) => Promise<string> {
   return async function load(id: number): Promise<string> {
     return `${table}:${id}`;
   };
-}
-
-/** Catch what `run` throws (and fail when it throws nothing). */
-function thrown(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
 }
 
 describe('two different functions with the same name on one cache', () => {

@@ -3,21 +3,12 @@ import { cached } from '../lib/cached.js';
 import { createCache } from '../lib/cache.js';
 import { CacheKeyError } from '../lib/errors.js';
 import { MAX_KEY_DEPTH, MAX_KEY_LENGTH, boundKey, encodeArgs, joinKey, keyHead } from '../lib/keys.js';
+import { thrown } from './helpers/throws.js';
 
 const cache = createCache({ store: { type: 'memory' } });
 /** The exact key a call with `args` would use, through the public `keyFor` path. */
 const keyFn = cached(async (...args: unknown[]) => args.length, { cache, name: 'f' });
 const keyOf = (args: unknown[]): string => keyFn.keyFor(...args);
-
-/** Catch what `run` throws (and fail when it throws nothing). */
-function thrown(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('key format', () => {
   it('builds namespace:keyPrefix:name:vN:args', () => {

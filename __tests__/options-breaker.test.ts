@@ -2,17 +2,8 @@
  * createCache({ breaker }): what is accepted, and messages that name the field.
  */
 import { describe, expect, it } from '@jest/globals';
-import { CacheConfigError, createCache, type CacheConfig } from '../lib/index.js';
-
-function configError(make: () => unknown): CacheConfigError {
-  try {
-    make();
-  } catch (error) {
-    if (error instanceof CacheConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a CacheConfigError');
-}
+import { createCache, type CacheConfig } from '../lib/index.js';
+import { configError } from './helpers/throws.js';
 
 const redis = { type: 'redis', url: 'redis://127.0.0.1:1' } as const;
 

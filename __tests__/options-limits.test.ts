@@ -1,15 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { CacheConfigError, MemoryStore, cached, createCache, type RedisStore } from '../lib/index.js';
-
-function configError(make: () => unknown): CacheConfigError {
-  try {
-    make();
-  } catch (error) {
-    if (error instanceof CacheConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a CacheConfigError');
-}
+import { MemoryStore, cached, createCache, type RedisStore } from '../lib/index.js';
+import { configError } from './helpers/throws.js';
 
 describe('option limits', () => {
   it.each([0, Infinity, '30d', -1])('rejects an opTimeout a timer cannot hold: %p', (opTimeout) => {

@@ -7,6 +7,7 @@ import type { CachedOptions } from '../lib/config/cached-options.js';
 import type { CallOptions } from '../lib/config/call-options.js';
 import { resolveCallOptions } from '../lib/config/resolve.js';
 import { RedisStore } from '../lib/stores/redis.js';
+import { configError, rejection } from './helpers/throws.js';
 
 async function getUser(id: number): Promise<{ id: number }> {
   return { id };
@@ -18,28 +19,6 @@ interface NodeRedisOptions {
   username?: string;
   password?: string;
   database?: number;
-}
-
-/** The CacheConfigError that `run` throws (fails when it throws anything else, or nothing). */
-function configError(run: () => unknown): CacheConfigError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof CacheConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a CacheConfigError');
-}
-
-/** The CacheConfigError a promise rejects with. */
-async function rejection(promise: Promise<unknown>): Promise<CacheConfigError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CacheConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection with CacheConfigError');
 }
 
 function expectNamed(error: CacheConfigError, field: string, ...details: string[]): void {

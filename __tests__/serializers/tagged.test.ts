@@ -5,6 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { CacheSerializationError } from '../../lib/errors.js';
 import { sameValue } from '../helpers/same-value.js';
 import { decodeTagged, encodeTagged, MAX_DEPTH, needsTags } from '../../lib/serializers/tagged.js';
+import { thrown } from '../helpers/throws.js';
 
 // Jest compares Dates by their time, and NaN !== NaN: two invalid Dates are the same value here.
 expect.addEqualityTesters([
@@ -14,15 +15,6 @@ expect.addEqualityTesters([
 /** What a hit returns: the plain form through JSON.parse, the tagged form through its decoder. */
 function roundTrip(value: unknown): unknown {
   return needsTags(value) ? decodeTagged(encodeTagged(value)) : JSON.parse(JSON.stringify(value));
-}
-
-function thrown(run: () => unknown): Error {
-  try {
-    run();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a throw');
 }
 
 // eslint-disable-next-line no-sparse-arrays
