@@ -128,6 +128,10 @@ function expectWalkthrough(run: Run, ttlLabel: string): void {
   expect(run.stdout).toMatch(/getProductCatalog +hits=0 misses=2 /);
   expect(run.stdout).toMatch(/getProduct +hits=1 misses=1 /);
   expect(run.stdout).toContain('getUserData origin runs: 4');
+
+  // 7. values keep their type on a hit
+  expect(outcomeAfter(run, 'getOrder(7)')).toMatch(/→ miss/);
+  expect(run.stdout).toMatch(/→ hit {2}placedAt is a Date\? true {2}tags is a Set\? true {2}cents is a bigint\? true/);
   expect(run.stdout).toMatch(/\ndone in [\d.]+ s; cache closed/);
 }
 

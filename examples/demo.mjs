@@ -198,6 +198,9 @@ async function openStore() {
   const version = /redis_version:(\S+)/.exec(info)?.[1] ?? '?';
 
   const cache = createCache({ store: { type: 'redis', host: '127.0.0.1', port: server.port }, namespace: 'demo' });
+  // Fail fast at start-up: connect() rejects with the reason (refused, wrong password, …) instead of
+  // every call quietly going to the origin.
+  await cache.connect();
   cleanups.push(() => cache.close());
   return {
     cache,
@@ -425,12 +428,29 @@ async function walkthrough(store) {
   log(`     → ${r2.outcome}  lastUpdated ${clock(r2.value.lastUpdated)}  the refreshed value? ${r2.value.lastUpdated === r1.value.lastUpdated}`);
   log();
 
-  // --- 6. Stats ------------------------------------------------------------------------------
+  // --- 6. Stats (before section 7 adds a function) ---------------------------------------------
   log('6. Stats (fn.stats, live counters)');
   for (const fn of [getUserData, getProductData, getUserSubscription, getProductCatalog, getProduct]) {
     log(`   ${fn.name.padEnd(20)} ${statsLine(fn)}`);
   }
   log(`   getUserData origin runs: ${userFetches}`);
+  log();
+
+  // --- 7. Values keep their type -------------------------------------------------------------
+  log('7. Values keep their type: a Date, a Set and a BigInt come back as themselves on a hit');
+  const getOrder = cached(
+    async function getOrder(id) {
+      return { id, placedAt: new Date(Date.UTC(2026, 10, 29, 12, 0, 0)), tags: new Set(['gift', 'express']), cents: 1999n };
+    },
+    { cache, ttl: '1m' },
+  );
+  const o1 = await step(getOrder, 'getOrder(7)', () => getOrder(7));
+  log(`     → ${o1.outcome}`);
+  const o2 = await step(getOrder, 'getOrder(7)', () => getOrder(7));
+  log(
+    `     → ${o2.outcome}  placedAt is a Date? ${o2.value.placedAt instanceof Date}  tags is a Set? ${o2.value.tags instanceof Set}  cents is a bigint? ${typeof o2.value.cents === 'bigint'}`,
+  );
+  log(`     ${store.rawLabel} ${getOrder.keyFor(7)} → ${short(String(await store.raw(getOrder.keyFor(7))))}`);
 }
 
 /** The article's complexity_based_ttl: 20-60 s, growing with the JSON size; in milliseconds. */
