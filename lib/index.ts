@@ -3,7 +3,7 @@
  *
  * Each public name is listed once. Internal modules (engine, flight, entry framing, key encoding
  * helpers, deadlines) are not exported: their shapes may change in any release.
- * @packageDocumentation
+ * @module cachette
  */
 export { cached, isCallOptions, type CachedFunction, type CallArgs, type EarlyOptions, type OwnOptionNames, type WithoutLast } from './cached.js';
 export { Cache, createCache } from './cache.js';
@@ -49,6 +49,6 @@ export { jsonSerializer } from './serializers/json.js';
 export type { Serializer } from './serializers/serializer.js';
 export type { CacheStats } from './stats.js';
 export type { BreakerOptions, BreakerState, ConnectionState, StoreHealth } from './stores/breaker.js';
-export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
+export { MemoryStore, type MemoryPayload, type MemoryStoreOptions } from './stores/memory.js';
 export { RedisStore, type RedisClientLike, type RedisConnection, type RedisRecovery, type RedisSocketOptions, type RedisStoreOptions } from './stores/redis.js';
 export type { MaybePromise, Store } from './stores/store.js';

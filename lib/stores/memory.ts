@@ -21,7 +21,8 @@ export interface MemoryStoreOptions {
  */
 export const MAX_MEMORY_LOCKS = 10_000;
 
-type Payload = string | Uint8Array;
+/** What the memory store holds per key: an encoded entry (text, or bytes for binary serializers). */
+export type MemoryPayload = string | Uint8Array;
 
 /**
  * An in-process store on `lru-cache`: bounded by entry count, least-recently-used eviction, per-entry
@@ -31,43 +32,43 @@ type Payload = string | Uint8Array;
  * Locks (`setIfAbsent`) live in a table of their own, so taking one never evicts an entry and
  * `maxEntries` counts entries only; every method sees both tables as one key space.
  */
-export class MemoryStore implements Store<Payload> {
+export class MemoryStore implements Store<MemoryPayload> {
   readonly name = 'memory';
-  readonly #lru: LRUCache<string, Payload>;
-  readonly #locks: LRUCache<string, Payload>;
+  readonly #lru: LRUCache<string, MemoryPayload>;
+  readonly #locks: LRUCache<string, MemoryPayload>;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#lru = table(options.maxEntries ?? DEFAULT_MAX_ENTRIES, options.clock);
     this.#locks = table(MAX_MEMORY_LOCKS, options.clock);
   }
 
-  get(key: string): Payload | undefined {
+  get(key: string): MemoryPayload | undefined {
     return this.#lru.get(key) ?? (this.#locks.size === 0 ? undefined : this.#locks.get(key));
   }
 
-  getAndExpire(key: string, ttlMs: number): Payload | undefined {
+  getAndExpire(key: string, ttlMs: number): MemoryPayload | undefined {
     const value = this.#lru.get(key);
     if (value !== undefined) this.#lru.set(key, value, { ttl: toLruTtl(ttlMs) });
     return value;
   }
 
-  set(key: string, value: Payload, ttlMs: number | undefined): void {
+  set(key: string, value: MemoryPayload, ttlMs: number | undefined): void {
     if (this.#locks.size !== 0) this.#locks.delete(key);
     this.#lru.set(key, value, { ttl: toLruTtl(ttlMs) });
   }
 
-  setIfAbsent(key: string, value: Payload, ttlMs: number): boolean {
+  setIfAbsent(key: string, value: MemoryPayload, ttlMs: number): boolean {
     if (this.#lru.has(key) || this.#locks.has(key)) return false;
     this.#locks.set(key, value, { ttl: toLruTtl(ttlMs) });
     return true;
   }
 
-  deleteIfEquals(key: string, value: Payload): boolean {
+  deleteIfEquals(key: string, value: MemoryPayload): boolean {
     // peek: a compare must not count as a use (it would keep a lock from being evicted first).
     for (const table of [this.#locks, this.#lru]) {
       const held = table.peek(key);
       if (held === undefined) continue;
-      if (!samePayload(held, value)) return false;
+      if (!sameMemoryPayload(held, value)) return false;
       table.delete(key);
       return true;
     }
@@ -111,10 +112,10 @@ export class MemoryStore implements Store<Payload> {
  * (`maxEntries: 1e8` took 1.7 GB and 21 s at construction; 2^32 threw a RangeError), while `maxSize`
  * grows its arrays with the entries stored. Measured: the same get and set cost either way.
  */
-function table(max: number, clock: Clock | undefined): LRUCache<string, Payload> {
+function table(max: number, clock: Clock | undefined): LRUCache<string, MemoryPayload> {
   // A clock reading that is not a time (NaN, negative) would make entries never expire.
   const time = clock === undefined ? undefined : guardedClock(clock, () => {});
-  return new LRUCache<string, Payload>({
+  return new LRUCache<string, MemoryPayload>({
     maxSize: max,
     sizeCalculation: entrySize,
     // lru-cache reads time through `perf`; an injected clock makes expiry testable without sleeping.
@@ -133,7 +134,7 @@ function toLruTtl(ttlMs: number | undefined): number {
   return ttlMs === undefined || ttlMs === Infinity ? 0 : Math.max(1, Math.ceil(ttlMs));
 }
 
-function samePayload(a: string | Uint8Array, b: string | Uint8Array): boolean {
+function sameMemoryPayload(a: string | Uint8Array, b: string | Uint8Array): boolean {
   if (typeof a === 'string' || typeof b === 'string') return a === b;
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }

@@ -33,7 +33,7 @@ export interface RedisClientLike {
   removeListener?(event: 'error' | 'ready', listener: (error: Error) => void): unknown;
 }
 
-/** What the store knows about an outage that just ended (see {@link RedisStoreOptions.onRecovery}). */
+/** What the store knows about an outage that just ended (see the `onRecovery` option of {@link RedisStoreOptions}). */
 export interface RedisRecovery {
   /** How long Redis was unusable, in ms of the breaker's clock: from the first failure to the first success. */
   readonly downMs: number;

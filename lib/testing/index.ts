@@ -4,7 +4,7 @@
  * {@link runStoreContract} registers the suite every cachette store passes (memory and Redis run it
  * too) with your test runner: jest, vitest or `node:test`. The guide is docs/guides/custom-store.md
  * ("Writing a store").
- * @module
+ * @module cachette/testing
  */
 export {
   runStoreContract,
@@ -14,5 +14,7 @@ export {
   type StoreUnderTest,
   type TestFunction,
   type TestFunctions,
+  type TestFunctionsWithIt,
+  type TestFunctionsWithTest,
 } from './store-contract.js';
 export type { MaybePromise, Store } from '../stores/store.js';

@@ -49,9 +49,27 @@ export type TestFunction = (name: string, body: ContractCase) => unknown;
  * runStoreContract('MyStore', makeStore, { describe, it });
  * ```
  */
-export type TestFunctions =
-  | { readonly it: TestFunction; readonly test?: TestFunction; readonly describe?: (name: string, body: () => void) => unknown }
-  | { readonly test: TestFunction; readonly it?: TestFunction; readonly describe?: (name: string, body: () => void) => unknown };
+export type TestFunctions = TestFunctionsWithIt | TestFunctionsWithTest;
+
+/** A runner's functions when it has `it` (jest, vitest, mocha). */
+export interface TestFunctionsWithIt {
+  /** Registers one case (`it` of jest, vitest, mocha, `node:test`). */
+  readonly it: TestFunction;
+  /** Registers one case too; unused when `it` is given. */
+  readonly test?: TestFunction;
+  /** Groups cases; without it, each case's name carries the group's title instead. */
+  readonly describe?: (name: string, body: () => void) => unknown;
+}
+
+/** A runner's functions when it has only `test` (`node:test`'s `test`, jest's `test`). */
+export interface TestFunctionsWithTest {
+  /** Registers one case. */
+  readonly test: TestFunction;
+  /** Registers one case too; used first when given. */
+  readonly it?: TestFunction;
+  /** Groups cases; without it, each case's name carries the group's title instead. */
+  readonly describe?: (name: string, body: () => void) => unknown;
+}
 
 /** The optional {@link Store} methods the suite has cases for. */
 export type StoreCapability = 'getAndExpire' | 'setIfAbsent' | 'deleteIfEquals';
