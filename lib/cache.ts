@@ -16,7 +16,8 @@ import { jsonSerializer } from './serializers/json.js';
 import type { Serializer } from './serializers/serializer.js';
 import { MemoryStore } from './stores/memory.js';
 import { callQuietly, type BreakerOptions, type StoreHealth } from './stores/breaker.js';
-import { RedisStore, type RedisConnection } from './stores/redis.js';
+import type { RedisConnection } from './stores/redis-client.js';
+import { RedisStore } from './stores/redis.js';
 import type { Store } from './stores/store.js';
 
 /** Marks objects made by `createCache`, so the `cache` option can be validated without `instanceof`. */

@@ -50,5 +50,6 @@ export type { Serializer } from './serializers/serializer.js';
 export type { CacheStats } from './stats.js';
 export type { BreakerOptions, BreakerState, ConnectionState, StoreHealth } from './stores/breaker.js';
 export { MemoryStore, type MemoryPayload, type MemoryStoreOptions } from './stores/memory.js';
-export { RedisStore, type RedisClientLike, type RedisConnection, type RedisRecovery, type RedisSocketOptions, type RedisStoreOptions } from './stores/redis.js';
+export type { RedisClientLike, RedisConnection, RedisSocketOptions } from './stores/redis-client.js';
+export { RedisStore, type RedisRecovery, type RedisStoreOptions } from './stores/redis.js';
 export type { MaybePromise, Store } from './stores/store.js';

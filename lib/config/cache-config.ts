@@ -10,7 +10,7 @@ import type { Duration } from '../duration.js';
 import { describeReceived } from '../duration.js';
 import type { Logger } from '../log.js';
 import type { Serializer } from '../serializers/serializer.js';
-import { unsupportedClient, type RedisClientLike, type RedisSocketOptions } from '../stores/redis.js';
+import { unsupportedClient, type RedisClientLike, type RedisSocketOptions } from '../stores/redis-client.js';
 import type { Store } from '../stores/store.js';
 import { booleanOr, integer, isFunction, isObject, nested, nonEmpty, text, timerDuration, agree, type SameKeys } from './fields.js';
 

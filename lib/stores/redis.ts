@@ -1,37 +1,38 @@
-import { createHash } from 'node:crypto';
-import { createClient, ErrorReply, RESP_TYPES } from 'redis';
+/**
+ * The Redis store: operations bounded by deadlines and a circuit breaker, the connection's lifecycle
+ * (first connection, `connect()`, recovery, close) and failures redacted as they come in. The client's
+ * shape and creation are in `redis-client.ts`; reply handling and command arguments in `redis-replies.ts`.
+ * @module
+ */
 import { DEFAULT_OP_TIMEOUT_MS } from '../defaults.js';
 import { CacheConfigError, CacheStoreError, CacheTimeoutError, CacheUnavailableError } from '../errors.js';
 import { callQuietly, CircuitBreaker, type BreakerOptions, type ConnectionState, type StoreHealth } from './breaker.js';
 import { Deadlines } from './deadlines.js';
 import { redactor } from './redact.js';
+import {
+  closeWithin,
+  connectTimeoutFor,
+  createOwnClient,
+  unsupportedClient,
+  urlPassword,
+  withoutCommandTimeout,
+  type RedisClientLike,
+  type RedisConnection,
+} from './redis-client.js';
+import {
+  COMPARE_AND_DELETE,
+  COMPARE_AND_DELETE_SHA1,
+  connectFailure,
+  isNoScript,
+  isReadOnlyReply,
+  isRefusal,
+  isRemoved,
+  isScriptRemoved,
+  isStored,
+  toPayload,
+  wholeMs,
+} from './redis-replies.js';
 import type { Store } from './store.js';
-
-/** A node-redis client (v5/v6), connected or not: the methods the Redis store calls on it. */
-export interface RedisClientLike {
-  /** True once `connect()` was called and until the client is closed. */
-  readonly isOpen: boolean;
-  /** True while connected and able to run commands. */
-  readonly isReady: boolean;
-  /** node-redis `connect()`. */
-  connect(): Promise<unknown>;
-  /** node-redis `GET`. */
-  get(key: string): Promise<unknown>;
-  /** node-redis `GETEX`. */
-  getEx(key: string, options: { type: 'PX'; value: number } | { type: 'PERSIST' }): Promise<unknown>;
-  /** node-redis `SET` (`condition: 'NX'` for the miss lock). */
-  set(key: string, value: string | Buffer, options?: { condition?: 'NX'; expiration?: { type: 'PX'; value: number } }): Promise<unknown>;
-  /** node-redis `DEL`. */
-  del(key: string): Promise<number>;
-  /** node-redis `EVALSHA` (the lock's compare-and-delete script, once Redis has it cached). */
-  evalSha(sha1: string, options: { keys: string[]; arguments: Array<string | Buffer> }): Promise<unknown>;
-  /** node-redis `EVAL` (the same script, sent whole when Redis answers `NOSCRIPT`). */
-  eval(script: string, options: { keys: string[]; arguments: Array<string | Buffer> }): Promise<unknown>;
-  /** node-redis event subscription (`error`, `ready`). */
-  on(event: 'error' | 'ready', listener: (error: Error) => void): unknown;
-  /** Removes a listener added with `on` (`close()` takes back what the store added). */
-  removeListener?(event: 'error' | 'ready', listener: (error: Error) => void): unknown;
-}
 
 /** What the store knows about an outage that just ended (see the `onRecovery` option of {@link RedisStoreOptions}). */
 export interface RedisRecovery {
@@ -39,53 +40,6 @@ export interface RedisRecovery {
   readonly downMs: number;
   /** Operations not attempted meanwhile because the circuit breaker was open (what `stats.skipped` counts). */
   readonly skipped: number;
-}
-
-/**
- * Why `client` cannot be used, or `undefined` when it can (or is not client-shaped at all).
- *
- * node-redis 4 takes `set(key, value, { PX, NX })` and silently ignores the v5/v6 options cachette
- * passes (`{ expiration, condition }`): every entry would be stored without expiry, a per-call ttl
- * would `PERSIST` it and the miss lock would not be exclusive. v5 introduced `withCommandOptions`
- * (v4 had a `commandOptions` function instead), so its absence tells a v4 client (or a v5 legacy
- * proxy) from one that speaks the v5/v6 command API.
- * @internal
- */
-export function unsupportedClient(client: unknown): string | undefined {
-  if (typeof client !== 'object' || client === null) return undefined;
-  const candidate = client as { get?: unknown; set?: unknown; withCommandOptions?: unknown; commandOptions?: unknown };
-  if (typeof candidate.get !== 'function' || typeof candidate.set !== 'function') return undefined;
-  if (typeof candidate.withCommandOptions === 'function') return undefined;
-  const which = typeof candidate.commandOptions === 'function' ? 'a node-redis 4 client' : 'a client without the node-redis 5/6 command API (withCommandOptions)';
-  return `${which} is not supported: it would ignore the SET options cachette sends (entries would never expire, the lock would not be exclusive); pass a client from redis 5 or later (createClient() from the redis package)`;
-}
-
-/** How the Redis store reaches Redis: a URL, socket settings, or a client you own. */
-export type RedisConnection =
-  | {
-      /** `redis[s]://[[user]:password@]host[:port][/db]`. */
-      url: string;
-    }
-  | RedisSocketOptions
-  | {
-      /** Your node-redis client; connected on first use if needed, never closed. */
-      client: RedisClientLike;
-    };
-
-/** Redis reached by host and port. */
-export interface RedisSocketOptions {
-  /** Host name or IP address. @defaultValue 'localhost' */
-  host?: string;
-  /** TCP port. @defaultValue 6379 */
-  port?: number;
-  /** ACL user name. */
-  username?: string;
-  /** Password (never logged, never in error messages). */
-  password?: string;
-  /** Database number. @defaultValue 0 */
-  db?: number;
-  /** `true` for TLS with Node's defaults, or Node `tls.connect` options. @defaultValue false */
-  tls?: boolean | Record<string, unknown>;
 }
 
 /** Options of {@link RedisStore}. */
@@ -112,7 +66,6 @@ export type RedisStoreOptions = RedisConnection & {
    */
   breaker?: Omit<BreakerOptions, 'isOutage'> | false;
 };
-
 
 /**
  * The Redis store, on the official `redis` client (node-redis).
@@ -508,140 +461,14 @@ export class RedisStore implements Store<string | Buffer> {
   }
 }
 
-function createOwnClient(connection: RedisConnection, timeoutMs: number): unknown {
-  const socket: Record<string, unknown> = {
-    connectTimeout: connectTimeoutFor(timeoutMs),
-    // Back off up to 2 s between attempts; calls meanwhile go straight to the origin.
-    reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2_000) + Math.floor(Math.random() * 50),
-  };
-  const base = {
-    // RESP2: the handshake authenticates with AUTH, not HELLO, so servers without HELLO (Redis < 6, or
-    // HELLO renamed away) work, and none can echo the password back from a refused HELLO. GET, SET,
-    // GETEX, DEL and EVAL reply the same in both protocols.
-    RESP: 2 as const,
-    disableOfflineQueue: true,
-    commandOptions: { timeout: 0 },
-  };
-  if ('url' in connection) return createClient({ ...base, url: connection.url, socket });
-  const c = connection as RedisSocketOptions;
-  if (c.host !== undefined) socket.host = c.host;
-  if (c.port !== undefined) socket.port = c.port;
-  if (c.tls) Object.assign(socket, { tls: true }, typeof c.tls === 'object' ? c.tls : {});
-  return createClient({
-    ...base,
-    socket,
-    ...(c.username !== undefined ? { username: c.username } : {}),
-    ...(c.password !== undefined ? { password: c.password } : {}),
-    ...(c.db !== undefined ? { database: c.db } : {}),
-  });
-}
-
-/** The client with node-redis' per-command `AbortSignal` timeout off (Deadlines bound operations instead). */
-function withoutCommandTimeout(client: RedisClientLike, binary: boolean): RedisClientLike {
-  const proxy = client as unknown as { withCommandOptions?: (options: Record<string, unknown>) => RedisClientLike };
-  if (typeof proxy.withCommandOptions !== 'function') return client;
-  return proxy.withCommandOptions({
-    timeout: 0,
-    ...(binary ? { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } : {}),
-  });
-}
-
-/** The socket's connect timeout: 4 × the operation timeout, at least 1 s, at most what a Node timer holds. */
-function connectTimeoutFor(timeoutMs: number): number {
-  // A longer timer would fire at once (and warn).
-  return Math.min(Math.max(1_000, timeoutMs * 4), 2 ** 31 - 1);
-}
-
-/** Why a connection failed, in words, from the client's (already redacted) error. */
-function connectFailure(error: Error): string {
-  const code = (error as { code?: unknown }).code;
-  const text = error.message;
-  if (/^NOAUTH/.test(text)) return 'authentication required: no password given (NOAUTH)';
-  if (/^WRONGPASS|invalid (username-)?password|^ERR AUTH/i.test(text)) return `wrong password or user (${text.split(' ')[0]})`;
-  if (/DB index is out of range/i.test(text)) return 'database index out of range (SELECT refused)';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `unknown host (${String(code)})`;
-  if (code === 'ECONNREFUSED') return 'connection refused (ECONNREFUSED)';
-  if (code === 'ECONNRESET') return 'connection reset (ECONNRESET)';
-  return `${error.name}: ${text}`;
-}
-
 function asError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
-}
-
-function toPayload(reply: unknown): string | Buffer | undefined {
-  return typeof reply === 'string' || Buffer.isBuffer(reply) ? reply : undefined;
 }
 
 /** Made once per store: the hot path allocates no handler per operation. */
 function storeError(operation: string, redact: (error: unknown) => unknown): (error: unknown) => CacheStoreError {
   return (error) =>
     error instanceof CacheStoreError ? error : new CacheStoreError(`cachette: redis ${operation} failed`, 'redis', { cause: redact(error) });
-}
-
-/** The password of a `redis://` URL, decoded (`undefined` when it has none or does not parse). */
-function urlPassword(url: string): string | undefined {
-  try {
-    const password = new URL(url).password;
-    return password === '' ? undefined : decodeURIComponent(password);
-  } catch {
-    return undefined;
-  }
-}
-const isRemoved = (count: number): boolean => count > 0;
-const isScriptRemoved = (count: unknown): boolean => typeof count === 'number' && count > 0;
-const isStored = (reply: unknown): boolean => reply !== null && reply !== undefined;
-
-/** Delete KEYS[1] only while it holds ARGV[1]; replies 1 when deleted, else 0. */
-const COMPARE_AND_DELETE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
-const COMPARE_AND_DELETE_SHA1 = createHash('sha1').update(COMPARE_AND_DELETE).digest('hex');
-
-function isNoScript(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('NOSCRIPT');
-}
-
-/**
- * Close gracefully (replies to commands in flight are awaited), but for at most `ms`: a frozen or
- * silent server would otherwise hold `close()` forever. Then the connection is cut.
- */
-async function closeWithin(client: { close(): Promise<void>; destroy(): void }, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  const closed = await Promise.race([
-    client.close().then(
-      () => true,
-      () => false,
-    ),
-    expired,
-  ]);
-  clearTimeout(timer);
-  if (!closed) client.destroy();
-}
-
-/** Reply classes of node-redis, by name too: a client you pass in may come from another copy of it. */
-const REPLY_CLASSES = new Set(['ErrorReply', 'SimpleError', 'BlobError']);
-
-/**
- * A reply refusing the command (`OOM`, `READONLY`, `WRONGTYPE`, `NOPERM` …): Redis is up and
- * answering, so the breaker must not open. `LOADING`, `BUSY` and `MASTERDOWN` say the server can serve
- * nothing right now: those count as outages.
- */
-function isRefusal(error: unknown): boolean {
-  const reply = error instanceof CacheStoreError ? error.cause : error;
-  if (!(reply instanceof Error)) return false;
-  if (!(reply instanceof ErrorReply) && !REPLY_CLASSES.has(reply.constructor.name)) return false;
-  return !/^(LOADING|BUSY|MASTERDOWN)\b/.test(reply.message);
-}
-
-function isReadOnlyReply(error: unknown): boolean {
-  return isRefusal(error) && (error as Error).message.startsWith('READONLY');
-}
-
-/** Redis PX takes a positive integer: round a TTL up, never to 0. */
-function wholeMs(ttlMs: number): number {
-  return Math.max(1, Math.ceil(ttlMs));
 }
 
 function noop(): void {}
