@@ -27,12 +27,12 @@ function skippingStore(): Store & { health(): StoreHealth } {
 
 describe('cache.health()', () => {
   it('reports a memory store as closed, with nothing counted', () => {
-    expect(createCache().health()).toEqual({ store: 'memory', state: 'closed', consecutiveFailures: 0, opens: 0, connection: 'ready' });
+    expect(createCache().health()).toEqual({ store: 'memory', state: 'closed', consecutiveFailures: 0, opens: 0, connection: 'ready', ok: true });
   });
 
   it('reports a store of your own as closed unless it implements health()', () => {
     expect(createCache({ store: new MemoryStore() }).health()).toMatchObject({ store: 'memory', state: 'closed' });
-    expect(createCache({ store: skippingStore() }).health()).toEqual({ store: 'skipping', state: 'open', consecutiveFailures: 5, openedAt: 1, opens: 1, connection: 'ready' });
+    expect(createCache({ store: skippingStore() }).health()).toEqual({ store: 'skipping', state: 'open', consecutiveFailures: 5, openedAt: 1, opens: 1, connection: 'ready', ok: false });
   });
 });
 
@@ -55,5 +55,26 @@ describe('operations skipped by an open breaker', () => {
     const f = cached(async (id: number) => id, { cache, name: 'f' });
     await expect(f.invalidate(1)).rejects.toBeInstanceOf(CacheUnavailableError);
     expect(f.stats).toMatchObject({ errors: 0, skipped: 1 });
+  });
+});
+
+describe('cache.health().ok, for a readiness check', () => {
+  it('is false before the first connection, true once Redis answers, false after close()', async () => {
+    // No server needed for the first and last states: 'idle' before use, 'closed' after close().
+    const cache = createCache({ store: { type: 'redis', url: 'redis://127.0.0.1:1' } });
+    expect(cache.health()).toMatchObject({ state: 'closed', connection: 'idle', ok: false });
+    await cache.close();
+    expect(cache.health()).toMatchObject({ state: 'closed', connection: 'closed', ok: false });
+  });
+
+  it('is true for a memory store until the cache is closed', async () => {
+    const cache = createCache();
+    expect(cache.health().ok).toBe(true);
+    await cache.close();
+    expect(cache.health().ok).toBe(false);
+  });
+
+  it('is false while a breaker of your own store skips it, even with the connection ready', () => {
+    expect(createCache({ store: skippingStore() }).health()).toMatchObject({ state: 'open', connection: 'ready', ok: false });
   });
 });

@@ -17,7 +17,7 @@ describe('breaker option', () => {
     ['a cool-down as a string', { threshold: 10, cooldown: '30s' }],
   ])('accepts %s', async (_, breaker) => {
     const cache = createCache({ store: redis, breaker });
-    expect(cache.health()).toEqual({ store: 'redis', state: 'closed', connection: 'idle', consecutiveFailures: 0, opens: 0 });
+    expect(cache.health()).toEqual({ store: 'redis', state: 'closed', connection: 'idle', consecutiveFailures: 0, opens: 0, ok: false });
     await cache.close();
   });
 

@@ -15,10 +15,18 @@ import { DEFAULT_MAX_ENTRIES, DEFAULT_OP_TIMEOUT_MS } from './defaults.js';
 import { jsonSerializer } from './serializers/json.js';
 import type { Serializer } from './serializers/serializer.js';
 import { MemoryStore } from './stores/memory.js';
-import { callQuietly, type BreakerOptions, type StoreHealth } from './stores/breaker.js';
+import { callQuietly, type BreakerOptions, type ConnectionState, type StoreHealth } from './stores/breaker.js';
 import type { RedisConnection } from './stores/redis-client.js';
 import { RedisStore } from './stores/redis.js';
 import type { Store } from './stores/store.js';
+
+/** What {@link Cache.health} returns: the store's health, with `connection` and `ok` always set. */
+export interface CacheHealth extends StoreHealth {
+  /** Where the connection stands (`'ready'` for stores without one, `'closed'` after `cache.close()`). */
+  readonly connection: ConnectionState;
+  /** `true` only when `connection` is `'ready'` and the breaker's `state` is `'closed'`: read this one field in a readiness check. */
+  readonly ok: boolean;
+}
 
 /** Marks objects made by `createCache`, so the `cache` option can be validated without `instanceof`. */
 export const cacheBrand: unique symbol = Symbol.for('cachette.cache');
@@ -78,20 +86,22 @@ export class Cache {
    * The store, now: its connection (`connection`: `'idle'` before first use, `'connecting'`,
    * `'ready'`, `'reconnecting'`, `'closed'` after {@link Cache.close}) and its circuit breaker
    * (`state`): whether calls go to the store (`'closed'`), skip it (`'open'`), or one probe is
-   * deciding (`'half-open'`). The store is usable when `connection` is `'ready'` and `state` is not
-   * `'open'`. A store without a breaker (memory, your own store unless it implements `health()`)
-   * always has `state: 'closed'`, and `connection: 'ready'` until the cache is closed.
+   * deciding (`'half-open'`). `ok` sums them up for a readiness check: `true` only when `connection`
+   * is `'ready'` and `state` is `'closed'`, so it is `false` before the first connection, while
+   * Redis is down or skipped, and after `close()`. A store without a breaker (memory, your own store
+   * unless it implements `health()`) always has `state: 'closed'`, and `connection: 'ready'` until
+   * the cache is closed.
    *
    * @example
    * ```ts
-   * cache.health(); // { store: 'redis', state: 'closed', consecutiveFailures: 0, opens: 0, connection: 'idle' }
-   * cache.health(); // { store: 'redis', state: 'open', consecutiveFailures: 5, openedAt: 1764000000000, opens: 1, connection: 'reconnecting' }
+   * cache.health(); // { store: 'redis', state: 'closed', consecutiveFailures: 0, opens: 0, connection: 'idle', ok: false }
+   * cache.health(); // { store: 'redis', state: 'open', consecutiveFailures: 5, openedAt: 1764000000000, opens: 1, connection: 'reconnecting', ok: false }
    * ```
    */
-  health(): StoreHealth {
+  health(): CacheHealth {
     const health = this.store.health?.() ?? { store: this.store.name, state: 'closed', consecutiveFailures: 0, opens: 0 };
-    if (this.#closing !== undefined) return health.connection === 'closed' ? health : { ...health, connection: 'closed' };
-    return health.connection === undefined ? { ...health, connection: 'ready' } : health;
+    const connection: ConnectionState = this.#closing !== undefined ? 'closed' : (health.connection ?? 'ready');
+    return { ...health, connection, ok: connection === 'ready' && health.state === 'closed' };
   }
 
   /**

@@ -63,7 +63,7 @@ describe('circuit breaker on a real Redis', () => {
     try {
       // Each miss sends a GET and a SET, each timing out: 5 failures take 3 calls; the 3rd call's write is skipped.
       for (let i = 0; i < 20; i++) values.push(await getUser(100 + i));
-      expect(cache.health()).toEqual({ store: 'redis', state: 'open', consecutiveFailures: 5, openedAt: clock.now(), opens: 1, connection: 'reconnecting' });
+      expect(cache.health()).toEqual({ store: 'redis', state: 'open', consecutiveFailures: 5, openedAt: clock.now(), opens: 1, connection: 'reconnecting', ok: false });
     } finally {
       redis.thaw();
     }
@@ -83,7 +83,7 @@ describe('circuit breaker on a real Redis', () => {
     clock.advance(2000);
     // … then one probe (this call's GET) finds it up and closes the breaker: a hit.
     expect(await getUser(1)).toEqual({ id: 1, run: 1 });
-    expect(cache.health()).toEqual({ store: 'redis', state: 'closed', consecutiveFailures: 0, opens: 1, connection: 'ready' });
+    expect(cache.health()).toEqual({ store: 'redis', state: 'closed', consecutiveFailures: 0, opens: 1, connection: 'ready', ok: true });
     expect(getUser.stats.hits).toBe(1);
     await cache.close();
   }, 20_000);
@@ -132,7 +132,7 @@ describe('circuit breaker on a real Redis', () => {
       expect(cache.health()).toMatchObject({ state: 'open', opens: 1 });
       clock.advance(10_000);
       await getUser(3); // the probe (its read) fails at once, Redis is still down; its write is skipped
-      expect(cache.health()).toEqual({ store: 'redis', state: 'open', consecutiveFailures: 3, openedAt: clock.now(), opens: 2, connection: 'reconnecting' });
+      expect(cache.health()).toEqual({ store: 'redis', state: 'open', consecutiveFailures: 3, openedAt: clock.now(), opens: 2, connection: 'reconnecting', ok: false });
       expect(getUser.stats).toMatchObject({ errors: 3, skipped: 1 });
     } finally {
       await redis.start();
@@ -147,7 +147,7 @@ describe('circuit breaker on a real Redis', () => {
     await redis.kill();
     try {
       for (let i = 0; i < 10; i++) await getUser(100 + i);
-      expect(cache.health()).toEqual({ store: 'redis', state: 'closed', consecutiveFailures: 20, opens: 0, connection: 'reconnecting' });
+      expect(cache.health()).toEqual({ store: 'redis', state: 'closed', consecutiveFailures: 20, opens: 0, connection: 'reconnecting', ok: false });
       expect(getUser.stats).toMatchObject({ errors: 20, skipped: 0 });
     } finally {
       await redis.start();

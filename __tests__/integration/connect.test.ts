@@ -51,7 +51,7 @@ async function failedConnect(store: NonNullable<CacheConfig['store']>): Promise<
 describe('cache.connect()', () => {
   it('opens the connection now and resolves once Redis answers', async () => {
     const cache = createCache({ store: { type: 'redis', url: redis.url }, logger: quiet });
-    expect(cache.health()).toEqual({ store: 'redis', state: 'closed', consecutiveFailures: 0, opens: 0, connection: 'idle' });
+    expect(cache.health()).toEqual({ store: 'redis', state: 'closed', consecutiveFailures: 0, opens: 0, connection: 'idle', ok: false });
     await cache.connect();
     expect(cache.health().connection).toBe('ready');
     await cache.connect(); // again: resolves at once

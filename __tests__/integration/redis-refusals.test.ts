@@ -81,7 +81,7 @@ describe('a full Redis (maxmemory reached, noeviction)', () => {
     expect(getUser.stats).toMatchObject({ hits: 11, misses: 11, errors: 10, skipped: 0 });
     expect(logger.lines.map((line) => line.kind)).toEqual(Array(10).fill('write'));
     expect(refusalOf(logger.lines[0]!)).toMatch(/^OOM /);
-    expect(cache.health()).toEqual({ store: 'redis', state: 'closed', consecutiveFailures: 0, opens: 0, connection: 'ready' });
+    expect(cache.health()).toEqual({ store: 'redis', state: 'closed', consecutiveFailures: 0, opens: 0, connection: 'ready', ok: true });
     expect(await redis.admin.exists(getUser.keyFor(100))).toBe(0);
 
     // Room again: the next miss is stored.
@@ -141,7 +141,7 @@ describe('a read-only replica', () => {
       for (let i = 0; i < 5; i++) expect(await getUser(1, { ttl: '2h' })).toEqual({ id: 1, run: 1 });
       expect(getUser.stats).toMatchObject({ hits: 15, errors: 12, skipped: 0 });
 
-      expect(onReplica.health()).toEqual({ store: 'redis', state: 'closed', consecutiveFailures: 0, opens: 0, connection: 'ready' });
+      expect(onReplica.health()).toEqual({ store: 'redis', state: 'closed', consecutiveFailures: 0, opens: 0, connection: 'ready', ok: true });
       expect(await inspect.exists(getUser.keyFor(100))).toBe(0);
     } finally {
       await inspect.close();

@@ -57,6 +57,12 @@ export interface StoreHealth {
    * does not is reported `'ready'`, or `'closed'` after `cache.close()`).
    */
   readonly connection?: ConnectionState;
+  /**
+   * `true` only when `connection` is `'ready'` and `state` is `'closed'`: the store is in use now. Set
+   * by `cache.health()` (a readiness check can read this one field); a store's own `health()` may
+   * leave it out.
+   */
+  readonly ok?: boolean;
 }
 
 /** Options of a store's circuit breaker (the Redis store's `breaker` option). */
