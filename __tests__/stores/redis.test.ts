@@ -4,7 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createClient } from 'redis';
+import { CacheStoreError } from '../../lib/errors.js';
 import { RedisStore } from '../../lib/stores/redis.js';
+import { toPayloads } from '../../lib/stores/redis-replies.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { runStoreContract } from '../../lib/testing/index.js';
 
@@ -28,7 +30,7 @@ runStoreContract('RedisStore', async () => {
     },
     cleanup: () => store.close(),
   };
-}, { describe, it }, { capabilities: ['getAndExpire', 'setIfAbsent', 'deleteIfEquals'] });
+}, { describe, it }, { capabilities: ['getAndExpire', 'getMany', 'setIfAbsent', 'deleteIfEquals'] });
 
 describe('RedisStore', () => {
   it('opens its connection lazily, on first use', async () => {
@@ -67,6 +69,27 @@ describe('RedisStore', () => {
     await store.set('closed', 'value', 1000);
     await store.close();
     await expect(store.get('closed')).rejects.toMatchObject({ name: 'CacheUnavailableError', message: expect.stringContaining('closed') });
+  });
+});
+
+describe('RedisStore getMany', () => {
+  it('reads Buffers in one MGET on a binary store, and sends nothing for no keys', async () => {
+    const store = new RedisStore({ url: redis.url, binary: true });
+    await store.set('gm-1', Buffer.from([1, 2]), 60_000);
+    await redis.admin.configResetStat();
+    expect(await store.getMany([])).toEqual([]);
+    const read = await store.getMany(['gm-1', 'gm-absent']);
+    expect(Buffer.isBuffer(read[0])).toBe(true);
+    expect([...(read[0] as Buffer)]).toEqual([1, 2]);
+    expect(read[1]).toBeUndefined();
+    expect(await redis.admin.info('commandstats')).toMatch(/^cmdstat_mget:calls=1,/m);
+    await store.close();
+  });
+
+  it('fails with a CacheStoreError on an MGET reply of the wrong shape, never passing it on', () => {
+    expect(toPayloads(2)(['a', null])).toEqual(['a', undefined]);
+    expect(() => toPayloads(2)(['a'])).toThrow(CacheStoreError);
+    expect(() => toPayloads(2)('OK')).toThrow(CacheStoreError);
   });
 });
 

@@ -46,6 +46,11 @@ export class MemoryStore implements Store<MemoryPayload> {
     return this.#lru.get(key) ?? (this.#locks.size === 0 ? undefined : this.#locks.get(key));
   }
 
+  /** The payloads of `keys`, in order (`undefined` for a missing key), synchronously. */
+  getMany(keys: readonly string[]): Array<MemoryPayload | undefined> {
+    return keys.map((key) => this.get(key));
+  }
+
   getAndExpire(key: string, ttlMs: number): MemoryPayload | undefined {
     const value = this.#lru.get(key);
     if (value !== undefined) this.#lru.set(key, value, { ttl: toLruTtl(ttlMs) });

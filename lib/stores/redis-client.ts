@@ -16,6 +16,8 @@ export interface RedisClientLike {
   connect(): Promise<unknown>;
   /** node-redis `GET`. */
   get(key: string): Promise<unknown>;
+  /** node-redis `MGET` (batch reads: `f.many()`); without it the store reads key by key. */
+  mGet?(keys: string[]): Promise<unknown[]>;
   /** node-redis `GETEX`. */
   getEx(key: string, options: { type: 'PX'; value: number } | { type: 'PERSIST' }): Promise<unknown>;
   /** node-redis `SET` (`condition: 'NX'` for the miss lock). */

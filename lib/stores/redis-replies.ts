@@ -24,6 +24,14 @@ export function toPayload(reply: unknown): string | Buffer | undefined {
   return typeof reply === 'string' || Buffer.isBuffer(reply) ? reply : undefined;
 }
 
+/** An `MGET` reply as payloads, one per key asked (`undefined` for a missing key); anything else is a failure. */
+export function toPayloads(count: number): (reply: unknown) => Array<string | Buffer | undefined> {
+  return (reply) => {
+    if (!Array.isArray(reply) || reply.length !== count) throw new CacheStoreError('cachette: redis MGET answered with an unexpected reply', 'redis');
+    return reply.map(toPayload);
+  };
+}
+
 export const isRemoved = (count: number): boolean => count > 0;
 export const isScriptRemoved = (count: unknown): boolean => typeof count === 'number' && count > 0;
 export const isStored = (reply: unknown): boolean => reply !== null && reply !== undefined;

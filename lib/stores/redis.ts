@@ -30,6 +30,7 @@ import {
   isScriptRemoved,
   isStored,
   toPayload,
+  toPayloads,
   wholeMs,
 } from './redis-replies.js';
 import type { Store } from './store.js';
@@ -285,6 +286,22 @@ export class RedisStore implements Store<string | Buffer> {
     if (blocked) return blocked.then(() => this.get(key));
     const send = this.#send;
     return this.#deadlines.watch(send === undefined ? this.#commands.get(key) : send(['GET', key]), toPayload, this.#failedRead);
+  }
+
+  /**
+   * The payloads of `keys`, in order, in one `MGET` (one round trip): bounded by the operation
+   * timeout and the breaker like every operation. A client you pass in without `mGet` is read key by
+   * key (in parallel: node-redis still sends them in one write).
+   */
+  getMany(keys: readonly string[]): Promise<ReadonlyArray<string | Buffer | undefined>> {
+    if (keys.length === 0) return Promise.resolve([]);
+    const blocked = this.#unavailable();
+    if (blocked) return blocked.then(() => this.getMany(keys));
+    const send = this.#send;
+    if (send !== undefined) return this.#deadlines.watch(send(['MGET', ...keys]), toPayloads(keys.length), this.#failedRead);
+    const commands = this.#commands;
+    if (commands.mGet === undefined) return Promise.all(keys.map((key) => this.get(key)));
+    return this.#deadlines.watch(commands.mGet([...keys]), toPayloads(keys.length), this.#failedRead);
   }
 
   getAndExpire(key: string, ttlMs: number): Promise<string | Buffer | undefined> {

@@ -6,7 +6,7 @@
  * Three methods are required; the rest are optional capabilities that the engine detects and falls
  * back from (for example `getAndExpire` → `get`, then no extension; no `setIfAbsent` and
  * `deleteIfEquals` → no cross-process lock, the in-process single-flight only). Later capabilities
- * (batch reads, delete-many for tags) arrive as further optional methods, so a store written against
+ * (delete-many for tags) arrive as further optional methods, so a store written against
  * this interface keeps working.
  * @module
  */
@@ -44,6 +44,14 @@ export interface Store<P = string | Uint8Array> {
    * expiry (Redis `GETEX … PERSIST`). Optional: without it the engine reads with `get` and does not extend.
    */
   getAndExpire?(key: string, ttlMs: number): MaybePromise<P | undefined>;
+
+  /**
+   * The payloads of `keys`, in the same order, `undefined` for each miss, in one round trip (Redis
+   * `MGET`): what `f.many()` reads with. `keys` is never empty. A store for a sharded backend groups
+   * the keys by node here. Optional: without it the engine calls `get` for each key, in parallel.
+   * @experimental
+   */
+  getMany?(keys: readonly string[]): MaybePromise<ReadonlyArray<P | undefined>>;
 
   /**
    * `false` while the store knows it would skip operations (an open circuit breaker): the engine then

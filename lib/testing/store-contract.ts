@@ -72,7 +72,7 @@ export interface TestFunctionsWithTest {
 }
 
 /** The optional {@link Store} methods the suite has cases for. */
-export type StoreCapability = 'getAndExpire' | 'setIfAbsent' | 'deleteIfEquals';
+export type StoreCapability = 'getAndExpire' | 'getMany' | 'setIfAbsent' | 'deleteIfEquals';
 
 /** Options of {@link runStoreContract}. */
 export interface StoreContractOptions {
@@ -91,7 +91,7 @@ const MINUTE = 60_000;
 /**
  * Register the store contract suite for one store implementation: reads, writes, overwrites, deletes,
  * TTLs (checked with `inspectTtl`, and with `advance` when given), and the optional `getAndExpire`,
- * `setIfAbsent` and `deleteIfEquals`. Every case gets a store from `makeStore` and calls its
+ * `getMany`, `setIfAbsent` and `deleteIfEquals`. Every case gets a store from `makeStore` and calls its
  * `cleanup` after, pass or fail. Keys used by the suite all start with `contract:`.
  *
  * @param name - names the suite, e.g. `'MyStore'`.
@@ -259,6 +259,7 @@ function registerCases(test: Register, group: Group): void {
   });
 
   group('getAndExpire', () => registerGetAndExpire(test));
+  group('getMany (f.many() reads with it)', () => registerGetMany(test));
   group('setIfAbsent (the miss lock takes its lock with it)', () => registerSetIfAbsent(test));
   group('deleteIfEquals (the miss lock releases its lock with it)', () => registerDeleteIfEquals(test));
 }
@@ -318,6 +319,24 @@ function registerGetAndExpire(test: Register): void {
       }
     },
     needs,
+  );
+}
+
+function registerGetMany(test: Register): void {
+  test(
+    'returns the payloads in the order of the keys, undefined for absent or expired ones, repeated keys included',
+    async (sut) => {
+      await sut.store.set('contract:gm-a', 'a', MINUTE);
+      await sut.store.set('contract:gm-b', 'b', undefined);
+      await sut.store.set('contract:gm-short', 's', 10);
+      if (sut.advance) await sut.advance(11);
+      const keys = ['contract:gm-b', 'contract:gm-absent', 'contract:gm-a', 'contract:gm-b'];
+      if (sut.advance) keys.push('contract:gm-short');
+      const read = await sut.store.getMany!(keys);
+      assert.deepEqual([...read], ['b', undefined, 'a', 'b', ...(sut.advance ? [undefined] : [])]);
+      assert.equal(await ttlOf(sut, 'contract:gm-absent'), undefined);
+    },
+    'getMany',
   );
 }
 
