@@ -3,6 +3,7 @@ import { runInNewContext } from 'node:vm';
 import * as api from '../lib/index.js';
 import * as errors from '../lib/errors.js';
 import {
+  CacheBatchError,
   CacheConfigError,
   CacheError,
   CacheKeyError,
@@ -22,6 +23,7 @@ const all = [
   ['CacheTimeoutError', new CacheTimeoutError('m', 'redis'), 'CACHE_ERR_TIMEOUT'],
   ['CacheSerializationError', new CacheSerializationError('m'), 'CACHE_ERR_SERIALIZATION'],
   ['CacheUnavailableError', new CacheUnavailableError('m', 'redis'), 'CACHE_ERR_UNAVAILABLE'],
+  ['CacheBatchError', new CacheBatchError('m', 'getUsers'), 'CACHE_ERR_BATCH'],
 ] as const;
 
 /** Every error class errors.ts exports, by name. */
@@ -100,6 +102,7 @@ describe('error hierarchy', () => {
     expect(api.CacheSerializationError).toBe(CacheSerializationError);
     expect(api.CacheUnavailableError).toBe(CacheUnavailableError);
     expect(api.CacheOriginTimeoutError).toBe(CacheOriginTimeoutError);
+    expect(api.CacheBatchError).toBe(CacheBatchError);
     expect(api.isCacheError).toBe(isCacheError);
   });
 });
@@ -115,7 +118,7 @@ describe('isCacheError', () => {
   });
 
   it.each(exportedClasses.map(([name]) => name))('recognises every exported class, across realms too: %s', (name) => {
-    expect(exportedClasses.length).toBe(8);
+    expect(exportedClasses.length).toBe(9);
     const Class = (errors as unknown as Record<string, new (...args: unknown[]) => Error>)[name]!;
     const own = new Class('m', 'redis');
     expect(isCacheError(own)).toBe(true);

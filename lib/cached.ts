@@ -8,7 +8,7 @@ import { cachedOptionsSchema, type AnyFunction, type CachedOptions, type ResultO
 import { CALL_OPTION_NAMES, type CallOptions } from './config/call-options.js';
 import { configError, parseOrThrow } from './config/parse.js';
 import { REFRESH_CALL, resolveCallOptions, resolveFunction, type ResolvedCall } from './config/resolve.js';
-import { execute, invalidate, type FunctionContext } from './engine.js';
+import { execute, executeMany, invalidate, type FunctionContext } from './engine.js';
 import { CacheKeyError } from './errors.js';
 import { claimKeyHead } from './key-owners.js';
 import { encodeArgs, joinKey, keyHead } from './keys.js';
@@ -103,6 +103,25 @@ export interface CachedFunction<F extends AnyFunction> {
    *   you asked for the entry to be gone and it may not be).
    */
   invalidate(...args: Parameters<F>): Promise<boolean>;
+  /**
+   * Call once per argument list (`[[1], [2], [3]]`) and resolve to the results in the same order,
+   * reading every entry in one round trip (Redis `MGET`). Each item is answered exactly as a single
+   * call with `options` would be (fresh and stale windows, call options, stats per item). Only the
+   * misses reach the origin: with the `batch` option in one call, otherwise once per miss,
+   * concurrently. Each miss is single-flighted with concurrent calls of the same key, and repeated
+   * argument lists are read and run once. An empty list resolves to `[]` without touching the store.
+   *
+   * Rejects, like `Promise.all`, with the first item's error (an origin error, a `CacheBatchError`,
+   * a hard timeout); the other items still settle and their results are still cached.
+   * @example
+   * ```ts
+   * const [alice, bob] = await getUser.many([[1], [2]]);
+   * await getUser.many([[1], [2]], { ttl: '10m' }); // call options apply to every item
+   * ```
+   * @throws {CacheKeyError} (rejects, before any read) when an item's arguments cannot be encoded.
+   * @throws {CacheConfigError} (rejects) when `argsList` is not an array of arrays, or an option is invalid.
+   */
+  many(argsList: ReadonlyArray<Parameters<F>>, options?: CallOptions): Promise<Array<ResultOf<F>>>;
   /** Run the origin, store its result (awaiting the write) and return it. Counted in `stats.refreshes`. */
   refresh(...args: Parameters<F>): Promise<ResultOf<F>>;
   /**
@@ -152,6 +171,7 @@ export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOpti
     store: cache.store,
     ttlFn: typeof opts.ttl === 'function' ? (opts.ttl as FunctionContext['ttlFn']) : undefined,
     skipCache: opts.skipCache as FunctionContext['skipCache'],
+    batch: opts.batch as FunctionContext['batch'],
     stats: createStats(),
   };
 
@@ -219,6 +239,27 @@ export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOpti
     refresh: {
       value: function refresh(this: unknown, ...args: unknown[]) {
         return run(args, REFRESH_CALL, helperThis(this));
+      },
+    },
+    many: {
+      value: function many(this: unknown, argsList: unknown, options?: CallOptions): Promise<unknown[]> {
+        try {
+          if (!Array.isArray(argsList)) throw configError('argsList', `expected an array of argument lists, received ${argsList === null ? 'null' : typeof argsList}`);
+          const call = options === undefined ? undefined : resolveCallOptions(options);
+          if (argsList.length === 0) return Promise.resolve([]);
+          const list: unknown[][] = [];
+          const keys: string[] = [];
+          for (let i = 0; i < argsList.length; i++) {
+            const args: unknown = argsList[i];
+            if (!Array.isArray(args)) throw configError(`argsList.${i}`, `expected an argument list (an array), received ${args === null ? 'null' : typeof args}`);
+            // A copy: the origin and the batch get lists the caller cannot change under them.
+            list.push([...(args as unknown[])]);
+            keys.push(keyOf(list[i] as unknown[]));
+          }
+          return executeMany(ctx, keys, list, call, helperThis(this));
+        } catch (error) {
+          return Promise.reject(error);
+        }
       },
     },
     keyFor: { value: (...args: unknown[]) => keyOf(args) },

@@ -1,5 +1,7 @@
 /**
- * The read-through algorithm for one call: read → decide → run the origin → write.
+ * The read-through algorithm for one call: read → decide → run the origin → write; and for the items
+ * of `many()`, which share everything after the read (one `getMany`, then each item judged as a
+ * single call is) and may answer their misses with one `batch` call.
  *
  * Kept apart from `cached.ts` so the algorithm is not tangled with the callable's generics. It
  * knows the {@link Store} interface, never a concrete store.
@@ -16,7 +18,7 @@ import type { Duration } from './duration.js';
 import { MAX_TIMER_MS, MAX_TTL_MS } from './defaults.js';
 import { toMs } from './duration.js';
 import { decodeEntry, encodeEntry, type Entry } from './entry.js';
-import { CacheOriginTimeoutError, CacheUnavailableError } from './errors.js';
+import { CacheBatchError, CacheOriginTimeoutError, CacheUnavailableError } from './errors.js';
 import { callAs, FlightRun } from './flight.js';
 import { refuseAborted, waitFor } from './waiting.js';
 import { runLocked, type LockedMiss, type LockSettings } from './locks.js';
@@ -56,7 +58,15 @@ export interface FunctionContext {
    * refresh-ahead); `false` leaves expiry to the store alone.
    */
   readonly extras: boolean;
+  /** The `batch` option: answers all the misses of one `many()` call in one call. */
+  readonly batch?: ((argsList: unknown[][]) => unknown) | undefined;
 }
+
+/**
+ * Where one run's value comes from instead of calling the origin with the run's arguments: one
+ * item of a `batch` call made for several keys.
+ */
+type Source = () => Promise<unknown>;
 
 /**
  * Answer one call for `key`; `call` is undefined when no call options were passed (the common case).
@@ -69,22 +79,26 @@ export function execute(ctx: FunctionContext, key: string, args: unknown[], call
     const refused = refuseAborted(call.signal);
     if (refused !== undefined) return refused;
   }
+  if (!reads(call)) return waitFor(ctx, unreadRun(ctx, key, args, call, self, undefined), call, undefined, staleServed);
+  return readThrough(ctx, key, args, call, self);
+}
+
+/** The call reads the store first (not a bypass, a forced refresh or `cacheRead: false`). */
+function reads(call: ResolvedCall | undefined): boolean {
+  return call === undefined || (!call.bypass && !call.refresh && call.read);
+}
+
+/** The origin run of a call that does not read the store, counted as a bypass, a refresh or a miss. */
+function unreadRun(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall, self: unknown, source: Source | undefined): FlightRun {
   if (call.bypass) {
     ctx.stats.bypasses++;
     // A pure bypass is private to its caller (not a flight others join); with cacheWrite: true it
     // is an ordinary run.
-    const run = call.write ? startRun(ctx, key, args, call, self) : privateRun(ctx, args, self);
-    return waitFor(ctx, run, call, undefined, staleServed);
+    return call.write ? startRun(ctx, key, args, call, self, source) : privateRun(ctx, args, self, source);
   }
-  if (call.refresh) {
-    ctx.stats.refreshes++;
-    return waitFor(ctx, startRun(ctx, key, args, call, self), call, undefined, staleServed);
-  }
-  if (!call.read) {
-    ctx.stats.misses++;
-    return waitFor(ctx, startRun(ctx, key, args, call, self), call, undefined, staleServed);
-  }
-  return readThrough(ctx, key, args, call, self);
+  if (call.refresh) ctx.stats.refreshes++;
+  else ctx.stats.misses++;
+  return startRun(ctx, key, args, call, self, source);
 }
 
 async function readThrough(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined, self: unknown): Promise<unknown> {
@@ -106,28 +120,206 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
       fail(ctx, 'read', error, 'cachette: cache read failed; calling the origin');
     }
   }
-  if (raw !== undefined) {
-    let entry;
-    try {
-      // Functions without stale windows or refresh-ahead need only the value: skip parsing the header's numbers.
-      entry = decodeEntry(ctx.cache.serializer, raw, ctx.extras);
-    } catch (error) {
-      fail(ctx, 'decode', error, 'cachette: a stored entry could not be decoded; treating it as a miss');
-    }
-    if (entry !== undefined) {
-      // No stale windows and no refresh-ahead (the common case): the store's TTL alone decides,
-      // unless the entry was stored with a stale window (by another deploy: c2 entries never take the
-      // c1 fast path): past its own ttl it is fresh for nobody.
-      if (entry.ttlMs === undefined || (!ctx.extras && !entry.staleMs)) {
-        ctx.stats.hits++;
-        return entry.value;
+  const judged = raw === undefined ? undefined : judgeRead(ctx, key, args, raw, self);
+  if (judged === undefined) return missWithFallback(ctx, key, args, call, undefined, self);
+  if (judged instanceof StaleFallback) return missWithFallback(ctx, key, args, call, judged.entry, self);
+  return judged.value;
+}
+
+/**
+ * Answer the calls for `keys` (one per item of `argsList`, same order) as single calls would be,
+ * with one read for all of them (`getMany`) and, when the function has a `batch`, one origin call for
+ * all the misses that no run in flight answers already.
+ *
+ * Items with the same key are read once and run once: the first is judged like a single call, the
+ * others count as hits when it was served from the store and as coalesced misses otherwise.
+ */
+export async function executeMany(
+  ctx: FunctionContext,
+  keys: readonly string[],
+  argsList: readonly unknown[][],
+  call: ResolvedCall | undefined,
+  self: unknown,
+): Promise<unknown[]> {
+  if (call?.signal !== undefined) {
+    const refused = refuseAborted(call.signal);
+    if (refused !== undefined) return refused as Promise<never>;
+  }
+  const firstOf = new Map<string, number>();
+  const unique: number[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    if (firstOf.has(keys[i] as string)) continue;
+    firstOf.set(keys[i] as string, unique.length);
+    unique.push(i);
+  }
+  const answers: unknown[] = new Array(unique.length);
+  const served: boolean[] = new Array(unique.length).fill(false);
+  // The misses still to run: position in `unique`, and the stale fallback of each.
+  const toRun: number[] = [];
+  const fallbacks: Array<Entry | undefined> = [];
+  const reading = reads(call);
+  if (reading) {
+    const raws = await readMany(ctx, unique.map((i) => keys[i] as string), call);
+    for (let u = 0; u < unique.length; u++) {
+      const i = unique[u] as number;
+      const raw = raws[u];
+      const judged = raw === undefined ? undefined : judgeRead(ctx, keys[i] as string, argsList[i] as unknown[], raw, self);
+      if (judged !== undefined && !(judged instanceof StaleFallback)) {
+        answers[u] = judged.value;
+        served[u] = true;
+        continue;
       }
-      const fallback = judgeEntry(ctx, key, args, entry, self);
-      if (fallback === undefined) return entry.value;
-      if (fallback !== null) return missWithFallback(ctx, key, args, call, fallback, self);
+      const fallback = judged?.entry;
+      if (ctx.batch !== undefined && joinableRun(ctx, keys[i] as string) === undefined) {
+        toRun.push(u);
+        fallbacks.push(fallback);
+      } else {
+        // No batch, or a run in flight to join: exactly what a single call's miss does.
+        answers[u] = missWithFallback(ctx, keys[i] as string, argsList[i] as unknown[], call, fallback, self);
+      }
+    }
+  } else {
+    for (let u = 0; u < unique.length; u++) toRun.push(u);
+  }
+  const sources = ctx.batch !== undefined && toRun.length > 0 ? batchSources(ctx, toRun.map((u) => argsList[unique[u] as number] as unknown[]), self) : undefined;
+  for (let r = 0; r < toRun.length; r++) {
+    const u = toRun[r] as number;
+    const i = unique[u] as number;
+    const key = keys[i] as string;
+    const args = argsList[i] as unknown[];
+    const source = sources?.[r];
+    answers[u] = reading
+      ? missWithFallback(ctx, key, args, call, fallbacks[r], self, source)
+      : waitFor(ctx, unreadRun(ctx, key, args, call as ResolvedCall, self, source), call, undefined, staleServed);
+  }
+  const results: unknown[] = new Array(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const u = firstOf.get(keys[i] as string) as number;
+    if (unique[u] !== i) countDuplicate(ctx, call, reading && served[u] === true);
+    results[i] = answers[u];
+  }
+  return Promise.all(results);
+}
+
+/** A repeated item of one `many()` call, answered by its first occurrence: counted as that kind of call. */
+function countDuplicate(ctx: FunctionContext, call: ResolvedCall | undefined, served: boolean): void {
+  if (served) {
+    ctx.stats.hits++;
+  } else if (call?.bypass === true) {
+    ctx.stats.bypasses++;
+  } else if (call?.refresh === true) {
+    ctx.stats.refreshes++;
+  } else {
+    ctx.stats.misses++;
+    ctx.stats.coalesced++;
+  }
+}
+
+/**
+ * The payloads of `keys` in one round trip, `undefined` for each miss; never rejects (a failed read
+ * is counted per item, reported once, and every item is a miss). With a per-call `ttl` (sliding TTL)
+ * each key is read with `getAndExpire`: the commands are sent in the same tick, so node-redis writes
+ * them to the socket together (still one round trip, one command per key). A store without
+ * `getMany` is read with `get` per key, in parallel.
+ */
+async function readMany(ctx: FunctionContext, keys: string[], call: ResolvedCall | undefined): Promise<ReadonlyArray<string | Uint8Array | undefined>> {
+  const store = ctx.store;
+  if (store.isAvailable?.() === false) {
+    ctx.stats.skipped += keys.length; // an open circuit breaker: straight to the origin, no rejected read
+    return [];
+  }
+  const extendMs = call?.ttlMs === undefined || call.ttlMs === 0 ? undefined : call.ttlMs + ctx.staleWindowMs;
+  const extend = extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit ? store.getAndExpire?.bind(store) : undefined;
+  if (extend === undefined && store.getMany !== undefined) {
+    try {
+      const raws = await store.getMany(keys);
+      if (raws.length === keys.length) return raws;
+      throw new RangeError(`getMany answered ${raws.length} payloads for ${keys.length} keys`);
+    } catch (error) {
+      failMany(ctx, keys.length, error);
+      return [];
     }
   }
-  return missWithFallback(ctx, key, args, call, undefined, self);
+  return Promise.all(
+    keys.map(async (key) => {
+      try {
+        return await (extend === undefined ? store.get(key) : extend(key, extendMs as number));
+      } catch (error) {
+        failMany(ctx, 1, error);
+        return undefined;
+      }
+    }),
+  );
+}
+
+/** A read that failed for `count` items: counted per item (like `count` single calls), reported once. */
+function failMany(ctx: FunctionContext, count: number, error: unknown): void {
+  fail(ctx, 'read', error, 'cachette: cache read failed; calling the origin');
+  if (error instanceof CacheUnavailableError) ctx.stats.skipped += count - 1;
+  else ctx.stats.errors += count - 1;
+}
+
+/**
+ * Call the function's `batch` once for `argsList` (with the caller's `this`) and give each item its
+ * own {@link Source}. An answer that is not an array of exactly one result per argument list rejects
+ * every item with a {@link CacheBatchError}; a throw or rejection rejects every item with the batch's
+ * own error. Either way no item gets a value, so nothing of that answer is written.
+ */
+function batchSources(ctx: FunctionContext, argsList: unknown[][], self: unknown): Source[] {
+  let answered: Promise<unknown[]>;
+  try {
+    const answer = Reflect.apply(ctx.batch as (argsList: unknown[][]) => unknown, self, [argsList]);
+    answered = Promise.resolve(answer).then((results) => checkBatch(ctx, results, argsList.length));
+  } catch (error) {
+    answered = Promise.reject(error);
+  }
+  // Every item normally takes this answer; one whose lock holder in another process answered first
+  // never does, and its rejection must not go unhandled.
+  answered.catch(noop);
+  return argsList.map((_, i) => () => answered.then((results) => results[i]));
+}
+
+function checkBatch(ctx: FunctionContext, results: unknown, expected: number): unknown[] {
+  if (!Array.isArray(results)) {
+    throw new CacheBatchError(`cachette: ${ctx.name}: batch must resolve to an array of ${expected} results, it resolved to ${results === null ? 'null' : typeof results}`, ctx.name);
+  }
+  if (results.length !== expected) {
+    throw new CacheBatchError(`cachette: ${ctx.name}: batch resolved to ${results.length} results for ${expected} argument lists; nothing was cached`, ctx.name);
+  }
+  return results;
+}
+
+/** A stored entry too old to serve but within `staleIfError`: the answer if the origin fails. */
+class StaleFallback {
+  constructor(readonly entry: Entry) {}
+}
+
+/**
+ * What the payload read for `key` is worth, shared by single calls and each item of `many()`: the
+ * entry to serve (counted as a hit or stale, maybe starting a background refresh), a
+ * {@link StaleFallback} for a miss whose origin may fail, or `undefined` for a plain miss
+ * (undecodable entries are reported here).
+ */
+function judgeRead(ctx: FunctionContext, key: string, args: unknown[], raw: string | Uint8Array, self: unknown): Entry | StaleFallback | undefined {
+  let entry;
+  try {
+    // Functions without stale windows or refresh-ahead need only the value: skip parsing the header's numbers.
+    entry = decodeEntry(ctx.cache.serializer, raw, ctx.extras);
+  } catch (error) {
+    fail(ctx, 'decode', error, 'cachette: a stored entry could not be decoded; treating it as a miss');
+    return undefined;
+  }
+  if (entry === undefined) return undefined;
+  // No stale windows and no refresh-ahead (the common case): the store's TTL alone decides,
+  // unless the entry was stored with a stale window (by another deploy: c2 entries never take the
+  // c1 fast path): past its own ttl it is fresh for nobody.
+  if (entry.ttlMs === undefined || (!ctx.extras && !entry.staleMs)) {
+    ctx.stats.hits++;
+    return entry;
+  }
+  const fallback = judgeEntry(ctx, key, args, entry, self);
+  if (fallback === undefined) return entry;
+  return fallback === null ? undefined : new StaleFallback(fallback);
 }
 
 /**
@@ -190,7 +382,7 @@ function refreshEarly(beta: number, computeMs: number, remainingMs: number): boo
 /** Start a background refresh of `key` unless a run is already in flight. Returns whether one started. */
 function refreshInBackground(ctx: FunctionContext, key: string, args: unknown[], self: unknown): boolean {
   if (ctx.cache.flights.get(key) !== undefined) return false;
-  const run = startRun(ctx, key, args, undefined, self);
+  const run = startRun(ctx, key, args, undefined, self, undefined);
   run.promise.catch((error: unknown) => fail(ctx, 'refresh', error, 'cachette: a background refresh failed; the stale value stays'));
   if (ctx.hardMs !== undefined && ctx.hardMs <= MAX_TIMER_MS) retireAfter(ctx, run, ctx.hardMs);
   return true;
@@ -217,22 +409,29 @@ function missWithFallback(
   call: ResolvedCall | undefined,
   fallback: Entry | undefined,
   self: unknown,
+  source?: Source,
 ): Promise<unknown> {
   ctx.stats.misses++;
-  const running = ctx.cache.flights.runFor(key);
-  if (running !== undefined && running.joinable) {
+  const running = joinableRun(ctx, key);
+  if (running !== undefined) {
     ctx.stats.coalesced++;
     running.join();
     return waitFor(ctx, running, call, fallback, staleServed);
   }
-  return waitFor(ctx, startRun(ctx, key, args, call, self), call, fallback, staleServed);
+  return waitFor(ctx, startRun(ctx, key, args, call, self, source), call, fallback, staleServed);
+}
+
+function joinableRun(ctx: FunctionContext, key: string): FlightRun | undefined {
+  const running = ctx.cache.flights.runFor(key);
+  return running !== undefined && running.joinable ? running : undefined;
 }
 
 /**
  * Run the origin as `run`, with the caller's `this` (`self`), never the engine's context; the promise
  * settles exactly as the origin does (sync throws included).
  */
-function callOrigin(ctx: FunctionContext, args: unknown[], self: unknown, run: FlightRun): Promise<unknown> {
+function callOrigin(ctx: FunctionContext, args: unknown[], self: unknown, run: FlightRun, source: Source | undefined): Promise<unknown> {
+  if (source !== undefined) return source();
   try {
     return Promise.resolve(callAs(run, () => Reflect.apply(ctx.origin, self, args)));
   } catch (error) {
@@ -241,9 +440,9 @@ function callOrigin(ctx: FunctionContext, args: unknown[], self: unknown, run: F
 }
 
 /** An origin run nobody else joins (a pure bypass). */
-function privateRun(ctx: FunctionContext, args: unknown[], self: unknown): FlightRun {
+function privateRun(ctx: FunctionContext, args: unknown[], self: unknown, source: Source | undefined): FlightRun {
   const run = new FlightRun();
-  run.promise = callOrigin(ctx, args, self, run);
+  run.promise = callOrigin(ctx, args, self, run, source);
   return run;
 }
 
@@ -252,21 +451,29 @@ function privateRun(ctx: FunctionContext, args: unknown[], self: unknown): Fligh
  * a newer run for the key started meanwhile (a forced refresh) or the key was invalidated: their
  * value is newer, so this one must not overwrite it.
  */
-function startRun(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined, self: unknown): FlightRun {
+function startRun(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined, self: unknown, source: Source | undefined): FlightRun {
   const run = new FlightRun();
   if (ctx.lock !== undefined && (call === undefined || call.read)) {
     // Read-through misses and background refreshes share one origin run across processes;
     // bypasses and forced refreshes (call.read false) never wait for another process.
-    run.promise = runLocked(ctx.lock, lockedMiss(ctx, key, args, call, self, run));
+    run.promise = runLocked(ctx.lock, lockedMiss(ctx, key, args, call, self, run, source));
   } else {
-    run.promise = runAndStore(ctx, key, args, call, self, run);
+    run.promise = runAndStore(ctx, key, args, call, self, run, source);
   }
   ctx.cache.flights.start(key, run.promise, run);
   return run;
 }
 
 /** What the miss lock needs for one run: how to read the key as a hit would, and the holder's work. */
-function lockedMiss(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined, self: unknown, run: FlightRun): LockedMiss {
+function lockedMiss(
+  ctx: FunctionContext,
+  key: string,
+  args: unknown[],
+  call: ResolvedCall | undefined,
+  self: unknown,
+  run: FlightRun,
+  source: Source | undefined,
+): LockedMiss {
   return {
     store: ctx.store,
     key,
@@ -274,7 +481,7 @@ function lockedMiss(ctx: FunctionContext, key: string, args: unknown[], call: Re
     waitForWrite: call?.waitForWrite ?? ctx.waitForWrite,
     decode: (raw) => freshValue(ctx, raw),
     compute: async () => {
-      const { value, stored } = await originThenStore(ctx, key, args, call, self, run);
+      const { value, stored } = await originThenStore(ctx, key, args, call, self, run, source);
       return { value, stored: stored ?? NOTHING_STORED };
     },
     fail: (error, message) => fail(ctx, 'lock', error, message),
@@ -314,8 +521,9 @@ async function runAndStore(
   call: ResolvedCall | undefined,
   self: unknown,
   run: FlightRun,
+  source: Source | undefined,
 ): Promise<unknown> {
-  const { value, stored } = await originThenStore(ctx, key, args, call, self, run);
+  const { value, stored } = await originThenStore(ctx, key, args, call, self, run, source);
   if (stored !== undefined && (call?.waitForWrite ?? ctx.waitForWrite)) await stored;
   return value;
 }
@@ -331,10 +539,11 @@ async function originThenStore(
   call: ResolvedCall | undefined,
   self: unknown,
   run: FlightRun,
+  source: Source | undefined,
 ): Promise<{ value: unknown; stored: Promise<void> | undefined }> {
   const clock = ctx.cache.clock;
   const started = ctx.extras ? clock.now() : 0;
-  const value = await callOrigin(ctx, args, self, run);
+  const value = await callOrigin(ctx, args, self, run, source);
   // A wall clock set back while the origin ran must not give a negative duration (an unreadable header).
   const computeMs = ctx.extras ? Math.max(0, clock.now() - started) : 0;
   return { value, stored: storeResult(ctx, key, value, args, call, run.promise, computeMs) };
@@ -450,3 +659,5 @@ export async function invalidate(ctx: FunctionContext, key: string): Promise<boo
     throw error;
   }
 }
+
+function noop(): void {}

@@ -137,7 +137,29 @@ export class CacheOriginTimeoutError extends CacheError {
   }
 }
 
+/**
+ * The function's `batch` origin broke its contract during `f.many()`: it answered something that is
+ * not an array, or an array whose length differs from the number of argument lists it was given.
+ * Every caller waiting on those keys rejects with it, and nothing from that answer is cached. (A
+ * `batch` that throws or rejects reaches them with its own error, like any origin error.) The message
+ * gives counts and types only, never the results. `fn` names the cached function.
+ */
+export class CacheBatchError extends CacheError {
+  /** Always `'CacheBatchError'`: stable across realms (what {@link isCacheError} checks). */
+  override name = 'CacheBatchError';
+  override readonly code = 'CACHE_ERR_BATCH';
+
+  constructor(
+    message: string,
+    /** The cached function's name. */
+    readonly fn: string,
+  ) {
+    super(message);
+  }
+}
+
 const ownNames = new Set([
+  'CacheBatchError',
   'CacheOriginTimeoutError',
   'CacheError',
   'CacheConfigError',

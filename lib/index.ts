@@ -11,6 +11,7 @@ export type { Clock } from './clock.js';
 export { originSignal } from './flight.js';
 export type { Duration, DurationUnit } from './duration.js';
 export {
+  CacheBatchError,
   CacheConfigError,
   CacheError,
   CacheKeyError,

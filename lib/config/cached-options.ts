@@ -90,6 +90,24 @@ export interface CachedOptions<F extends AnyFunction> {
         /** How eagerly to refresh: above 1 earlier, below 1 later. @defaultValue 1 */
         beta?: number;
       };
+  /**
+   * Answers all the misses of one {@link CachedFunction.many | many()} call in one call: it receives
+   * the argument lists of the misses (those no run in flight answers already), in order, and returns
+   * (or resolves to) one result per argument list, in the same order. Each result is then cached like
+   * the origin's. A result array of another length, or anything but an array, rejects every item it
+   * should have answered with a `CacheBatchError` and caches nothing; a throw or rejection reaches
+   * them unchanged. Single calls, refreshes and background refreshes still call the function itself.
+   * @defaultValue none: `many()` calls the function once per miss, concurrently
+   * @example
+   * ```ts
+   * const getUser = cached(async (id: number) => db.users.find(id), {
+   *   name: 'getUser',
+   *   batch: async (argsList) => db.users.findMany(argsList.map(([id]) => id)), // same order as argsList
+   * });
+   * const users = await getUser.many([[1], [2], [3]]);
+   * ```
+   */
+  batch?: (argsList: Array<Parameters<F>>) => Promise<Array<ResultOf<F>>> | Array<ResultOf<F>>;
   /** Origin timeouts for every call (a per-call `timeout` overrides them). @defaultValue none */
   timeout?: TimeoutOption;
   /**
@@ -168,6 +186,7 @@ export const cachedOptionsSchema = z
       })
       .optional(),
     timeout: timeoutSchema.optional(),
+    batch: fn('a function (argsList) => results[]').optional(),
     lock: booleanOr(lockObjectSchema, 'true, false or { ttl, wait, pollInterval, maxPollInterval }').optional(),
   })
   .strict()
