@@ -6,7 +6,9 @@ import { describe, expect, it } from '@jest/globals';
 import { cached, createCache, type Cache } from '../lib/index.js';
 import { MemoryStore } from '../lib/stores/memory.js';
 import type { Store } from '../lib/stores/store.js';
+import { isSettled } from './helpers/deferred.js';
 import { manySuite } from './helpers/many-suite.js';
+import { GatedStore } from './helpers/test-stores.js';
 
 const quiet = { warn() {}, error() {} };
 
@@ -126,5 +128,52 @@ describe('f.many() reads', () => {
 describe('the batch option', () => {
   it('must be a function', () => {
     expect(() => cached(async (id: number) => id, { name: 'f', batch: 5 as never })).toThrow(expect.objectContaining({ code: 'CACHE_ERR_CONFIG', field: 'batch' }));
+  });
+});
+
+describe('f.many() call options that change waiting', () => {
+  it('rejects at once with the reason of an aborted signal, without a read or a run', async () => {
+    const store = new CountingStore();
+    let runs = 0;
+    const f = cached(async (id: number) => ++runs + id, { cache: createCache({ store, logger: quiet }), name: 'f' });
+    const controller = new AbortController();
+    controller.abort(new Error('gone'));
+    await expect(f.many([[1], [2]], { signal: controller.signal })).rejects.toThrow('gone');
+    expect(store.total).toBe(0);
+    expect(runs).toBe(0);
+  });
+
+  it('resolves before the writes with waitForWrite: false, and after them by default', async () => {
+    const store = new GatedStore();
+    const f = cached(async (id: number) => id, { cache: createCache({ store, logger: quiet }), name: 'f', ttl: '1m' });
+    expect(await f.many([[1], [2]], { waitForWrite: false })).toEqual([1, 2]);
+    expect(store.waiting).toBe(2);
+    store.release();
+    store.release();
+    const waiting = f.many([[3], [4]]);
+    expect(await isSettled(waiting)).toBe(false);
+    expect(store.waiting).toBe(2);
+    store.release();
+    store.release();
+    expect(await waiting).toEqual([3, 4]);
+  });
+
+  it('gives the batch the this many() was called with (as refresh() does), and a copy of the argument lists', async () => {
+    const seen: unknown[] = [];
+    const f = cached(async (id: number) => id, {
+      name: 'f',
+      cache: createCache({ store: new MemoryStore(), logger: quiet }),
+      batch(this: unknown, argsList) {
+        seen.push(this);
+        argsList[0]![0] = 99; // must not change what the caller passed
+        return argsList.map(([id]) => id);
+      },
+    });
+    const owner = { name: 'owner' };
+    const list: Array<[number]> = [[1]];
+    expect(await f.many.call(owner, list)).toEqual([99]);
+    expect(await f.many([[2]])).toEqual([99]);
+    expect(seen).toEqual([owner, undefined]); // f.many(…): f itself is not passed on
+    expect(list).toEqual([[1]]);
   });
 });

@@ -6,7 +6,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createClient } from 'redis';
 import { cached, createCache, type Cache } from '../../lib/index.js';
 import { manySuite } from '../helpers/many-suite.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { deferred } from '../helpers/deferred.js';
+import { startRedis, waitUntil, type TestRedis } from '../helpers/redis-server.js';
 
 let redis: TestRedis;
 const opened: Cache[] = [];
@@ -151,5 +152,40 @@ describe('f.many() when Redis fails', () => {
     } finally {
       redis.thaw();
     }
+  });
+});
+
+describe('f.many() with the cross-process lock', () => {
+  it('calls the batch once for all the misses; a key locked by another process takes that process’s value', async () => {
+    const a = redisCache();
+    const b = redisCache();
+    const gate = deferred<void>();
+    const fa = cached(
+      async (id: number) => {
+        await gate.promise;
+        return `a-${id}`;
+      },
+      { cache: a, name: 'user', ttl: '1m', lock: { wait: '10s' } },
+    );
+    const batches: number[][][] = [];
+    const fb = cached(async (id: number) => `b-origin-${id}`, {
+      cache: b,
+      name: 'user',
+      ttl: '1m',
+      lock: { wait: '10s' },
+      batch: async (argsList) => {
+        batches.push(argsList);
+        return argsList.map(([id]) => `b-batch-${id}`);
+      },
+    });
+    const held = fa(2); // process A holds key 2's lock while its origin waits
+    await waitUntil(async () => (await redis.admin.keys('*lock*')).length === 1);
+    const many = fb.many([[1], [2]]);
+    await waitUntil(() => fb.stats.lockWaits === 1);
+    gate.resolve();
+    expect(await many).toEqual(['b-batch-1', 'a-2']);
+    expect(await held).toBe('a-2');
+    expect(batches).toEqual([[[1], [2]]]);
+    expect(await redis.admin.get(fb.keyFor(2))).toContain('a-2');
   });
 });
