@@ -10,7 +10,7 @@ import type { Duration } from '../duration.js';
 import { describeReceived } from '../duration.js';
 import type { Logger } from '../log.js';
 import type { Serializer } from '../serializers/serializer.js';
-import { unsupportedClient, type RedisClientLike, type RedisSocketOptions } from '../stores/redis-client.js';
+import { unsupportedClient, type RedisClientLike, type RedisSentinelOptions, type RedisSocketOptions } from '../stores/redis-client.js';
 import type { Store } from '../stores/store.js';
 import { booleanOr, integer, isFunction, isObject, nested, nonEmpty, text, timerDuration, agree, type SameKeys } from './fields.js';
 
@@ -38,10 +38,19 @@ export interface RedisUrlConfig extends RedisCommonConfig {
 /** Redis reached by host and port (`localhost:6379` when both are left out). */
 export interface RedisSocketConfig extends RedisCommonConfig, RedisSocketOptions {}
 
-/** Your own node-redis client. cachette connects it if needed and never closes it. */
+/** Your own node-redis client or sentinel. cachette connects it if needed and never closes it. */
 export interface RedisClientConfig extends RedisCommonConfig {
-  /** Your node-redis client (`createClient()`); connected on first use if needed, never closed. */
+  /** Your node-redis client (`createClient()`) or sentinel (`createSentinel()`); connected on first use if needed, never closed. */
   client: RedisClientLike;
+}
+
+/**
+ * A Sentinel-managed primary, through node-redis' `createSentinel` (same option names). Calls follow
+ * the primary through a failover: meanwhile they fail open (they go to the origin), then hits resume.
+ */
+export interface RedisSentinelConfig extends RedisCommonConfig {
+  /** `{ name, sentinelRootNodes: [{ host, port }], nodeClientOptions?, sentinelClientOptions? }`. */
+  sentinel: RedisSentinelOptions;
 }
 
 /** An in-process store, bounded by entry count with least-recently-used eviction. */
@@ -53,7 +62,7 @@ export interface MemoryStoreConfig {
 }
 
 /** Where a cache keeps its entries: a store description, or any {@link Store} object. */
-export type StoreConfig = RedisUrlConfig | RedisSocketConfig | RedisClientConfig | MemoryStoreConfig | Store;
+export type StoreConfig = RedisUrlConfig | RedisSocketConfig | RedisClientConfig | RedisSentinelConfig | MemoryStoreConfig | Store;
 
 /** Options of {@link createCache}. */
 export interface CacheConfig {
@@ -105,8 +114,37 @@ const storeObject = z.custom<Store>(
 
 const redisClient = z.custom<RedisClientLike>(
   (value) => isObject(value) && isFunction(value.get) && isFunction(value.set) && isFunction(value.connect) && unsupportedClient(value) === undefined,
-  { error: (issue) => unsupportedClient(issue.input) ?? 'expected a node-redis client (createClient() from the redis package)' },
+  { error: (issue) => unsupportedClient(issue.input) ?? 'expected a node-redis client (createClient() or createSentinel() from the redis package)' },
 );
+
+/** node-redis client options (credentials, TLS, database …): an object, checked by node-redis itself. */
+const clientOptions = z.custom<Record<string, unknown>>((value) => isObject(value) && !Array.isArray(value), {
+  error: (issue) => `expected node-redis client options (an object), received ${describeReceived(issue.input)}`,
+});
+
+const sentinelRootNode = z
+  .object(
+    {
+      host: nonEmpty('a host name'),
+      port: integer(1, 65535, 'an integer from 1 to 65535'),
+    },
+    { error: (issue) => `expected { host, port }, received ${describeReceived(issue.input)}` },
+  )
+  .strict();
+
+const sentinelSchema = z
+  .object(
+    {
+      name: nonEmpty('the monitored master name (a string)'),
+      sentinelRootNodes: z
+        .array(sentinelRootNode, { error: (issue) => `expected an array of { host, port }, received ${describeReceived(issue.input)}` })
+        .min(1, { error: 'must list at least one sentinel' }),
+      nodeClientOptions: clientOptions.optional(),
+      sentinelClientOptions: clientOptions.optional(),
+    },
+    { error: (issue) => `expected { name, sentinelRootNodes, … }, received ${describeReceived(issue.input)}` },
+  )
+  .strict();
 
 const PERCENT_ENCODE = 'percent-encode #, ?, /, @, : and % in the user name and password (encodeURIComponent)';
 
@@ -151,6 +189,7 @@ const redisStoreSchema = z
     type: z.literal('redis'),
     url: redisUrl.optional(),
     client: redisClient.optional(),
+    sentinel: sentinelSchema.optional(),
     host: nonEmpty('a host name').optional(),
     port: integer(1, 65535, 'an integer from 1 to 65535').optional(),
     username: text().optional(),
@@ -165,9 +204,13 @@ const redisStoreSchema = z
     if (value.url !== undefined && value.client !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['client'], message: 'give either url or client, not both' });
     }
-    const other = value.url !== undefined ? 'url' : value.client !== undefined ? 'client' : undefined;
+    if (value.sentinel !== undefined && (value.url !== undefined || value.client !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['sentinel'], message: `cannot be combined with ${value.url !== undefined ? 'url' : 'client'}` });
+    }
+    const other = value.url !== undefined ? 'url' : value.client !== undefined ? 'client' : value.sentinel !== undefined ? 'sentinel' : undefined;
     if (other && socketFields.length > 0) {
-      ctx.addIssue({ code: 'custom', path: [socketFields[0] as string], message: `cannot be combined with ${other}` });
+      const hint = other === 'sentinel' ? ' (credentials, TLS and db go in sentinel.nodeClientOptions: username, password, socket.tls, database)' : '';
+      ctx.addIssue({ code: 'custom', path: [socketFields[0] as string], message: `cannot be combined with ${other}${hint}` });
     }
   });
 

@@ -4,7 +4,7 @@
  * timeout, bounded close).
  * @module
  */
-import { createClient, RESP_TYPES } from 'redis';
+import { createClient, createSentinel, RESP_TYPES } from 'redis';
 
 /** A node-redis client (v5/v6), connected or not: the methods the Redis store calls on it. */
 export interface RedisClientLike {
@@ -53,7 +53,32 @@ export function unsupportedClient(client: unknown): string | undefined {
   return `${which} is not supported: it would ignore the SET options cachette sends (entries would never expire, the lock would not be exclusive); pass a client from redis 5 or later (createClient() from the redis package)`;
 }
 
-/** How the Redis store reaches Redis: a URL, socket settings, or a client you own. */
+/**
+ * A node-redis `RedisSentinel` (`createSentinel()`), told from a plain client by the methods only it
+ * has. Its `sendCommand` takes `(isReadonly, args)`, not `(args)`: the store uses its typed commands.
+ * @internal
+ */
+export function isSentinelClient(client: unknown): boolean {
+  const candidate = client as { getMasterNode?: unknown; getSentinelNode?: unknown } | null;
+  return typeof candidate === 'object' && candidate !== null && typeof candidate.getMasterNode === 'function' && typeof candidate.getSentinelNode === 'function';
+}
+
+/** A Sentinel-managed primary, reached through node-redis' `createSentinel` (same option names). */
+export interface RedisSentinelOptions {
+  /** The monitored master's name (`sentinel monitor <name> …`). */
+  name: string;
+  /** Some of the sentinels (`{ host, port }`); the others and the data nodes are discovered from them. */
+  sentinelRootNodes: Array<{ host: string; port: number }>;
+  /**
+   * node-redis client options for every data node (primary and replicas): `username`, `password`,
+   * `database`, `socket` (TLS: `socket: { tls: true, … }`). Given once, they reach every node.
+   */
+  nodeClientOptions?: Record<string, unknown>;
+  /** node-redis client options for the sentinels themselves (`username`, `password`, `socket`). */
+  sentinelClientOptions?: Record<string, unknown>;
+}
+
+/** How the Redis store reaches Redis: a URL, socket settings, Sentinel, or a client you own. */
 export type RedisConnection =
   | {
       /** `redis[s]://[[user]:password@]host[:port][/db]`. */
@@ -61,7 +86,11 @@ export type RedisConnection =
     }
   | RedisSocketOptions
   | {
-      /** Your node-redis client; connected on first use if needed, never closed. */
+      /** A Sentinel-managed primary (node-redis `createSentinel`). */
+      sentinel: RedisSentinelOptions;
+    }
+  | {
+      /** Your node-redis client or sentinel (`createSentinel()`); connected on first use if needed, never closed. */
       client: RedisClientLike;
     };
 
@@ -96,6 +125,7 @@ export function createOwnClient(connection: RedisConnection, timeoutMs: number):
     commandOptions: { timeout: 0 },
   };
   if ('url' in connection) return createClient({ ...base, url: connection.url, socket });
+  if ('sentinel' in connection) return createOwnSentinel(connection.sentinel, base, socket);
   const c = connection as RedisSocketOptions;
   if (c.host !== undefined) socket.host = c.host;
   if (c.port !== undefined) socket.port = c.port;
@@ -107,6 +137,37 @@ export function createOwnClient(connection: RedisConnection, timeoutMs: number):
     ...(c.password !== undefined ? { password: c.password } : {}),
     ...(c.db !== undefined ? { database: c.db } : {}),
   });
+}
+
+/**
+ * `createSentinel` with the store's settings: RESP2 everywhere, node-redis' command timeout off
+ * (top-level `commandOptions` in v6), and on every data node no offline queue, the connect timeout
+ * and the backoff (a command on a node that is not ready fails, and node-redis rediscovers the
+ * primary and retries it). Your `nodeClientOptions` (credentials, TLS, database) go on top, so they
+ * reach every node; node clients' errors are passed through to the store's `error` listener.
+ */
+function createOwnSentinel(options: RedisSentinelOptions, base: { RESP: 2; disableOfflineQueue: boolean }, socket: Record<string, unknown>): unknown {
+  const node = options.nodeClientOptions ?? {};
+  const sentinelNode = options.sentinelClientOptions ?? {};
+  const { connectTimeout } = socket;
+  return createSentinel({
+    name: options.name,
+    sentinelRootNodes: options.sentinelRootNodes.map(({ host, port }) => ({ host, port })),
+    RESP: base.RESP,
+    commandOptions: { timeout: 0 },
+    passthroughClientErrorEvents: true,
+    nodeClientOptions: {
+      ...node,
+      RESP: base.RESP,
+      disableOfflineQueue: base.disableOfflineQueue,
+      socket: { ...socket, ...(node.socket as Record<string, unknown> | undefined) },
+    },
+    sentinelClientOptions: {
+      ...sentinelNode,
+      RESP: base.RESP,
+      socket: { connectTimeout, ...(sentinelNode.socket as Record<string, unknown> | undefined) },
+    },
+  } as Parameters<typeof createSentinel>[0]);
 }
 
 /** The client with node-redis' per-command `AbortSignal` timeout off (Deadlines bound operations instead). */

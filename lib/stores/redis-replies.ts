@@ -9,6 +9,9 @@ import { CacheStoreError } from '../errors.js';
 
 /** Why a connection failed, in words, from the client's (already redacted) error. */
 export function connectFailure(error: Error): string {
+  // A sentinel passes its node clients' errors on wrapped: `Master Client (host:port): <message>`.
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof Error && /^(Master|Replica|Sentinel) Client \(/.test(error.message)) return connectFailure(cause);
   const code = (error as { code?: unknown }).code;
   const text = error.message;
   if (/^NOAUTH/.test(text)) return 'authentication required: no password given (NOAUTH)';

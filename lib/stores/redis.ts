@@ -13,6 +13,7 @@ import {
   closeWithin,
   connectTimeoutFor,
   createOwnClient,
+  isSentinelClient,
   unsupportedClient,
   urlPassword,
   withoutCommandTimeout,
@@ -98,6 +99,11 @@ export class RedisStore implements Store<string | Buffer> {
   readonly #commands: RedisClientLike;
   readonly #owned: boolean;
   /**
+   * The client is a node-redis `RedisSentinel`: it rediscovers the primary and retries a command by
+   * itself (so a write may be applied twice), and its `sendCommand` takes other arguments.
+   */
+  readonly #sentinel: boolean;
+  /**
    * `sendCommand` of a text client the store created, or `undefined`. GET, GETEX and SET go through it
    * as raw argument lists: node-redis' typed command layer (argument parser, an async frame, a
    * tracing closure) is about 0.24 µs of CPU per hit at 64 in flight, and these replies need no
@@ -179,10 +185,14 @@ export class RedisStore implements Store<string | Buffer> {
       this.#client = createOwnClient(options, timeoutMs) as unknown as RedisClientLike;
       this.#owned = true;
     }
+    this.#sentinel = isSentinelClient(this.#client);
+    const sentinel = 'sentinel' in options ? options.sentinel : undefined;
     this.#redact = redactor([
       'password' in options ? options.password : undefined,
       'url' in options ? urlPassword(options.url) : undefined,
       (this.#client as { options?: { password?: unknown } }).options?.password as string | undefined,
+      secretOf(sentinel?.nodeClientOptions),
+      secretOf(sentinel?.sentinelClientOptions),
     ]);
     this.#failedRead = storeError('read', this.#redact);
     this.#failedWrite = storeError('write', this.#redact);
@@ -191,7 +201,7 @@ export class RedisStore implements Store<string | Buffer> {
     // passed in (or a binary store) needs the per-store command options proxy.
     this.#commands = this.#owned && options.binary !== true ? this.#client : withoutCommandTimeout(this.#client, options.binary === true);
     const raw = this.#client as unknown as { sendCommand?: (args: string[]) => Promise<unknown> };
-    this.#send = this.#owned && options.binary !== true && typeof raw.sendCommand === 'function' ? raw.sendCommand.bind(raw) : undefined;
+    this.#send = this.#owned && !this.#sentinel && options.binary !== true && typeof raw.sendCommand === 'function' ? raw.sendCommand.bind(raw) : undefined;
     const onError = options.onConnectionError;
     this.#onClientError = (error: Error) => {
       const safe = this.#redact(error) as Error;
@@ -336,12 +346,21 @@ export class RedisStore implements Store<string | Buffer> {
     return this.#deadlines.watch(this.#commands.del(key), isRemoved, this.#failedDelete);
   }
 
-  /** `SET key value NX PX ttlMs`: `true` when this call stored the value. */
+  /**
+   * `SET key value NX PX ttlMs`: `true` when this call stored the value. On Sentinel, node-redis
+   * replays a command whose connection was lost (after rediscovering the primary), so a `SET NX` that
+   * was applied may come back refused because the key now holds its own value: a refusal is then
+   * checked with a `GET`, and the key holding `value` (a unique lock token) counts as stored.
+   */
   setIfAbsent(key: string, value: string | Buffer, ttlMs: number): Promise<boolean> {
     const blocked = this.#unavailable();
     if (blocked) return blocked.then(() => this.setIfAbsent(key, value, ttlMs));
     const options = { condition: 'NX' as const, expiration: { type: 'PX' as const, value: wholeMs(ttlMs) } };
-    return this.#deadlines.watch(this.#commands.set(key, value, options), isStored, this.#failedWrite);
+    const commands = this.#commands;
+    const reply = this.#sentinel
+      ? commands.set(key, value, options).then((stored) => (isStored(stored) ? stored : commands.get(key).then((held) => (sameValue(held, value) ? 'OK' : null))))
+      : commands.set(key, value, options);
+    return this.#deadlines.watch(reply, isStored, this.#failedWrite);
   }
 
   /**
@@ -373,9 +392,11 @@ export class RedisStore implements Store<string | Buffer> {
     this.#settleFirstWait?.(this.#closedError);
     for (const waiter of this.#connectWaiters) waiter(new Error('the store was closed'));
     if (this.#owned) {
-      const client = this.#client as unknown as { isOpen: boolean; isReady: boolean; close(): Promise<void>; destroy(): void };
-      if (client.isOpen) {
-        if (client.isReady === false) client.destroy(); // not connected: nothing to flush, stop reconnecting
+      const own = this.#client as unknown as { isOpen: boolean; isReady: boolean; close(): Promise<void>; destroy(): unknown };
+      // A sentinel's destroy() is async: its rejection is caught, not left unhandled.
+      const client = { close: () => own.close(), destroy: () => void Promise.resolve(own.destroy()).catch(noop) };
+      if (own.isOpen) {
+        if (own.isReady === false) client.destroy(); // not connected: nothing to flush, stop reconnecting
         else await closeWithin(client, this.#deadlines.timeoutMs);
       }
       // Whatever the client did not settle is over now: its connection is gone.
@@ -416,6 +437,12 @@ export class RedisStore implements Store<string | Buffer> {
    */
   #reconnect(): void {
     if (!this.#owned || this.#closed) return;
+    if (this.#sentinel) {
+      // node-redis rediscovers the primary and reconnects by itself; only a sentinel whose first
+      // connection gave up (it then closes itself) is opened again.
+      if (!this.#client.isOpen) this.#client.connect().catch(noop);
+      return;
+    }
     const client = this.#client as unknown as { isOpen: boolean; destroy(): void };
     if (client.isOpen) client.destroy(); // commands still in flight reject: they fail open
     // On a later turn: node-redis' connect loop of the socket just destroyed must see it gone first,
@@ -489,3 +516,13 @@ function storeError(operation: string, redact: (error: unknown) => unknown): (er
 }
 
 function noop(): void {}
+
+/** The `password` of node-redis client options, if a string. */
+function secretOf(options: Record<string, unknown> | undefined): string | undefined {
+  return typeof options?.password === 'string' ? options.password : undefined;
+}
+
+function sameValue(held: unknown, value: string | Buffer): boolean {
+  if (typeof value === 'string') return typeof held === 'string' ? held === value : Buffer.isBuffer(held) && held.toString() === value;
+  return Buffer.isBuffer(held) && held.equals(value);
+}
