@@ -184,6 +184,25 @@ describe('cachette on Sentinel', () => {
     }
   });
 
+  it('reports an error the sentinel emits as a string (its observing client\'s) as an Error', async () => {
+    const client = createSentinel({ name: sentinel.name, sentinelRootNodes: sentinel.sentinelRootNodes, RESP: 2 });
+    client.on('error', () => {});
+    try {
+      const logger = recordingLogger();
+      const cache = createCache({ store: { type: 'redis', client }, logger });
+      await cache.connect();
+      // What node-redis' RedisSentinel emits when the client observing a sentinel fails.
+      client.emit('error', 'obseve client error: Error: Socket closed unexpectedly');
+      const reported = logger.lines.map((line) => (line.object as { err?: unknown }).err);
+      expect(reported).toHaveLength(1);
+      expect(reported[0]).toBeInstanceOf(Error);
+      expect((reported[0] as Error).message).toBe('obseve client error: Error: Socket closed unexpectedly');
+      await cache.close();
+    } finally {
+      await client.destroy();
+    }
+  });
+
   it('connect() and health() follow the sentinel client, and close() closes the one it created', async () => {
     const cache = sentinelCache();
     expect(cache.health()).toMatchObject({ connection: 'idle' });

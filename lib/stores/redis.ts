@@ -204,7 +204,9 @@ export class RedisStore implements Store<string | Buffer> {
     this.#send = this.#owned && !this.#sentinel && options.binary !== true && typeof raw.sendCommand === 'function' ? raw.sendCommand.bind(raw) : undefined;
     const onError = options.onConnectionError;
     this.#onClientError = (error: Error) => {
-      const safe = this.#redact(error) as Error;
+      const redacted = this.#redact(error);
+      // A sentinel emits some of its errors as strings.
+      const safe = typeof redacted === 'string' ? new Error(redacted) : (redacted as Error);
       this.#downSince ??= this.#clock();
       this.#settleFirstWait?.(new CacheStoreError('cachette: could not connect to redis', 'redis', { cause: safe }));
       for (const waiter of this.#connectWaiters) waiter(safe);
