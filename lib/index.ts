@@ -31,6 +31,7 @@ export type {
   MemoryStoreConfig,
   RedisClientConfig,
   RedisCommonConfig,
+  RedisSentinelConfig,
   RedisSocketConfig,
   RedisUrlConfig,
   StoreConfig,
@@ -51,6 +52,6 @@ export type { Serializer } from './serializers/serializer.js';
 export type { CacheStats } from './stats.js';
 export type { BreakerOptions, BreakerState, ConnectionState, StoreHealth } from './stores/breaker.js';
 export { MemoryStore, type MemoryPayload, type MemoryStoreOptions } from './stores/memory.js';
-export type { RedisClientLike, RedisConnection, RedisSocketOptions } from './stores/redis-client.js';
+export type { RedisClientLike, RedisConnection, RedisSentinelOptions, RedisSocketOptions } from './stores/redis-client.js';
 export { RedisStore, type RedisRecovery, type RedisStoreOptions } from './stores/redis.js';
 export type { MaybePromise, Store } from './stores/store.js';
