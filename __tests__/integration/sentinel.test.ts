@@ -228,6 +228,28 @@ describe('cachette on Sentinel', () => {
   });
 });
 
+describe('a binary RedisStore on Sentinel', () => {
+  it('reads Buffers with GET, GETEX and MGET, and compares a Buffer lock token', async () => {
+    const store = new RedisStore({ sentinel: { name: sentinel.name, sentinelRootNodes: sentinel.sentinelRootNodes }, binary: true });
+    try {
+      const bytes = Buffer.from([0, 255, 124, 10, 200]);
+      await store.set('bin', bytes, 60_000);
+      for (const read of [await store.get('bin'), await store.getAndExpire('bin', 120_000), (await store.getMany(['bin', 'none']))[0]]) {
+        expect(Buffer.isBuffer(read)).toBe(true);
+        expect(Buffer.compare(read as Buffer, bytes)).toBe(0);
+      }
+      expect(await sentinel.primary.inspect.pTTL('bin')).toBeGreaterThan(60_000);
+      const token = Buffer.from([9, 0, 9]);
+      expect(await store.setIfAbsent('bin|lock', token, 60_000)).toBe(true);
+      expect(await store.setIfAbsent('bin|lock', token, 60_000)).toBe(true); // its own token: a replay
+      expect(await store.setIfAbsent('bin|lock', Buffer.from([9, 0, 8]), 60_000)).toBe(false);
+      expect(await store.deleteIfEquals('bin|lock', token)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 manySuite('redis (Sentinel)', () => ({
   cache: () => {
     void sentinel.primary.inspect.configResetStat();
