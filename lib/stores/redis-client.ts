@@ -68,7 +68,12 @@ export interface RedisSentinelOptions {
   /** The monitored master's name (`sentinel monitor <name> …`). */
   name: string;
   /** Some of the sentinels (`{ host, port }`); the others and the data nodes are discovered from them. */
-  sentinelRootNodes: Array<{ host: string; port: number }>;
+  sentinelRootNodes: Array<{
+    /** A sentinel's host name or IP address. */
+    host: string;
+    /** The sentinel's TCP port (26379 by convention). */
+    port: number;
+  }>;
   /**
    * node-redis client options for every data node (primary and replicas): `username`, `password`,
    * `database`, `socket` (TLS: `socket: { tls: true, … }`). Given once, they reach every node.
