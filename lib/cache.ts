@@ -17,6 +17,7 @@ import type { Serializer } from './serializers/serializer.js';
 import { MemoryStore } from './stores/memory.js';
 import { callQuietly, type BreakerOptions, type ConnectionState, type StoreHealth } from './stores/breaker.js';
 import type { RedisConnection } from './stores/redis-client.js';
+import type { RedisClusterOptions } from './stores/redis-cluster.js';
 import { RedisStore } from './stores/redis.js';
 import type { Store } from './stores/store.js';
 
@@ -185,7 +186,7 @@ function openStore(config: StoreConfig | undefined, cache: Cache, breaker: Break
   if (config.type === 'memory') return { store: new MemoryStore({ maxEntries: config.maxEntries ?? DEFAULT_MAX_ENTRIES, clock: cache.clock }), owned: true };
   const { type: _type, opTimeout, ...connection } = config;
   const store = new RedisStore({
-    ...(connection as RedisConnection),
+    ...(connection as RedisConnection | { cluster: RedisClusterOptions }),
     opTimeoutMs: opTimeout === undefined ? DEFAULT_OP_TIMEOUT_MS : toMs(opTimeout),
     binary: cache.serializer.binary === true,
     onConnectionError: (err) => cache.report({ kind: 'connection', store: 'redis', err }, 'cachette: redis connection error'),

@@ -30,6 +30,7 @@ export type {
   CacheConfig,
   MemoryStoreConfig,
   RedisClientConfig,
+  RedisClusterConfig,
   RedisCommonConfig,
   RedisSentinelConfig,
   RedisSocketConfig,
@@ -53,5 +54,6 @@ export type { CacheStats } from './stats.js';
 export type { BreakerOptions, BreakerState, ConnectionState, StoreHealth } from './stores/breaker.js';
 export { MemoryStore, type MemoryPayload, type MemoryStoreOptions } from './stores/memory.js';
 export type { RedisClientLike, RedisConnection, RedisSentinelOptions, RedisSocketOptions } from './stores/redis-client.js';
+export type { RedisClusterDefaults, RedisClusterLike, RedisClusterOptions } from './stores/redis-cluster.js';
 export { RedisStore, type RedisRecovery, type RedisStoreOptions } from './stores/redis.js';
 export type { MaybePromise, Store } from './stores/store.js';

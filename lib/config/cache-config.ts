@@ -11,6 +11,7 @@ import { describeReceived } from '../duration.js';
 import type { Logger } from '../log.js';
 import type { Serializer } from '../serializers/serializer.js';
 import { unsupportedClient, type RedisClientLike, type RedisSentinelOptions, type RedisSocketOptions } from '../stores/redis-client.js';
+import type { RedisClusterOptions } from '../stores/redis-cluster.js';
 import type { Store } from '../stores/store.js';
 import { booleanOr, integer, isFunction, isObject, nested, nonEmpty, text, timerDuration, agree, type SameKeys } from './fields.js';
 
@@ -53,6 +54,15 @@ export interface RedisSentinelConfig extends RedisCommonConfig {
   sentinel: RedisSentinelOptions;
 }
 
+/**
+ * A Redis Cluster, through node-redis `createCluster`. Keys are routed by hash slot; a dead master
+ * costs only the hits of its own slots (each master has a circuit breaker of its own).
+ */
+export interface RedisClusterConfig extends RedisCommonConfig {
+  /** Root nodes to discover the cluster from, and what every node gets (credentials, TLS). */
+  cluster: RedisClusterOptions;
+}
+
 /** An in-process store, bounded by entry count with least-recently-used eviction. */
 export interface MemoryStoreConfig {
   /** Selects the memory store. */
@@ -62,7 +72,7 @@ export interface MemoryStoreConfig {
 }
 
 /** Where a cache keeps its entries: a store description, or any {@link Store} object. */
-export type StoreConfig = RedisUrlConfig | RedisSocketConfig | RedisClientConfig | RedisSentinelConfig | MemoryStoreConfig | Store;
+export type StoreConfig = RedisUrlConfig | RedisSocketConfig | RedisClientConfig | RedisSentinelConfig | RedisClusterConfig | MemoryStoreConfig | Store;
 
 /** Options of {@link createCache}. */
 export interface CacheConfig {
@@ -184,12 +194,30 @@ const redisUrl = text('a string (redis://…)').superRefine((value, ctx) => {
   }
 });
 
+const clusterSchema = z
+  .object({
+    rootNodes: z
+      .array(z.object({ url: redisUrl }).strict(), { error: (issue) => `expected an array of { url }, received ${describeReceived(issue.input)}` })
+      .min(1, { error: 'must name at least one node' }),
+    defaults: z
+      .object({
+        username: text().optional(),
+        password: text().optional(),
+        tls: z.union([z.boolean(), z.record(z.string(), z.unknown())], { error: 'expected a boolean or tls.connect options' }).optional(),
+      })
+      .strict()
+      .optional(),
+    useReplicas: z.boolean({ error: (issue) => `expected a boolean, received ${describeReceived(issue.input)}` }).optional(),
+  })
+  .strict();
+
 const redisStoreSchema = z
   .object({
     type: z.literal('redis'),
     url: redisUrl.optional(),
     client: redisClient.optional(),
     sentinel: sentinelSchema.optional(),
+    cluster: z.unknown().superRefine((value, ctx) => nested(clusterSchema, value, ctx)).optional(),
     host: nonEmpty('a host name').optional(),
     port: integer(1, 65535, 'an integer from 1 to 65535').optional(),
     username: text().optional(),
@@ -207,7 +235,12 @@ const redisStoreSchema = z
     if (value.sentinel !== undefined && (value.url !== undefined || value.client !== undefined)) {
       ctx.addIssue({ code: 'custom', path: ['sentinel'], message: `cannot be combined with ${value.url !== undefined ? 'url' : 'client'}` });
     }
-    const other = value.url !== undefined ? 'url' : value.client !== undefined ? 'client' : value.sentinel !== undefined ? 'sentinel' : undefined;
+    if (value.cluster !== undefined && (value.url !== undefined || value.client !== undefined || value.sentinel !== undefined)) {
+      const with_ = value.url !== undefined ? 'url' : value.client !== undefined ? 'client' : 'sentinel';
+      ctx.addIssue({ code: 'custom', path: ['cluster'], message: `cannot be combined with ${with_}` });
+    }
+    const other =
+      value.url !== undefined ? 'url' : value.client !== undefined ? 'client' : value.sentinel !== undefined ? 'sentinel' : value.cluster !== undefined ? 'cluster' : undefined;
     if (other && socketFields.length > 0) {
       const hint = other === 'sentinel' ? ' (credentials, TLS and db go in sentinel.nodeClientOptions: username, password, socket.tls, database)' : '';
       ctx.addIssue({ code: 'custom', path: [socketFields[0] as string], message: `cannot be combined with ${other}${hint}` });

@@ -23,6 +23,7 @@ export interface Outcomes {
 interface Pending {
   readonly tick: number;
   readonly reject: (error: Error) => void;
+  readonly outcomes: Outcomes | undefined;
   done: boolean;
 }
 
@@ -48,17 +49,18 @@ export class Deadlines {
   /**
    * A promise that settles like `operation` (its value passed through `map`, its error through
    * `mapError`), or rejects once the timeout has passed. Mapping here saves a promise per operation.
+   * `outcomes` (one Redis Cluster node's breaker) replaces the constructor's for this operation.
    */
-  watch<T, R = T>(operation: Promise<T>, map?: (value: T) => R, mapError?: (error: unknown) => unknown): Promise<R> {
+  watch<T, R = T>(operation: Promise<T>, map?: (value: T) => R, mapError?: (error: unknown) => unknown, outcomes: Outcomes | undefined = this.outcomes): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      const pending: Pending = { tick: this.#tick, reject, done: false };
+      const pending: Pending = { tick: this.#tick, reject, outcomes, done: false };
       this.#queue.push(pending);
       if (this.#timer === undefined) this.#startTimer();
       operation.then(
         (value) => {
           if (pending.done) return; // timed out already: the late reply is ignored
           pending.done = true;
-          this.outcomes?.succeeded();
+          outcomes?.succeeded();
           try {
             resolve(map === undefined ? (value as unknown as R) : map(value));
           } catch (error) {
@@ -70,7 +72,7 @@ export class Deadlines {
           if (pending.done) return;
           pending.done = true;
           const failure = mapError === undefined ? error : mapError(error);
-          this.outcomes?.failed(failure);
+          outcomes?.failed(failure);
           reject(failure);
           this.#drain();
         },
@@ -120,7 +122,7 @@ export class Deadlines {
         if (this.#tick - pending.tick <= this.#ticksToExpire) break;
         pending.done = true;
         const timeout = this.makeError();
-        this.outcomes?.failed(timeout);
+        pending.outcomes?.failed(timeout);
         pending.reject(timeout);
       }
       this.#head++;

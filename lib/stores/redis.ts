@@ -9,6 +9,7 @@ import { CacheConfigError, CacheStoreError, CacheTimeoutError, CacheUnavailableE
 import { callQuietly, CircuitBreaker, type BreakerOptions, type ConnectionState, type StoreHealth } from './breaker.js';
 import { Deadlines } from './deadlines.js';
 import { redactor } from './redact.js';
+import { createOwnCluster, isCluster, keySlot, NodeBreakers, type RedisClusterLike, type RedisClusterOptions } from './redis-cluster.js';
 import {
   closeWithin,
   connectTimeoutFor,
@@ -45,7 +46,13 @@ export interface RedisRecovery {
 }
 
 /** Options of {@link RedisStore}. */
-export type RedisStoreOptions = RedisConnection & {
+export type RedisStoreOptions = (
+  | RedisConnection
+  | {
+      /** A Redis Cluster the store creates with node-redis `createCluster` (closed by `close()`). */
+      cluster: RedisClusterOptions;
+    }
+) & {
   /** Longest time one operation may take before it fails with {@link CacheTimeoutError}. @defaultValue 500 */
   opTimeoutMs?: number;
   /** Read values as `Buffer`s (for binary serializers). @defaultValue false */
@@ -83,6 +90,10 @@ export type RedisStoreOptions = RedisConnection & {
  * - On a read-only replica, a `GETEX` refused with `READONLY` makes later `getAndExpire` calls plain
  *   `GET`s (hits are served, the TTL is not extended) until a write succeeds again.
  * - Never closes a client it was given.
+ * - On a Redis Cluster (`cluster` options, or a `createCluster()` object as `client`), commands are
+ *   routed by key and each master has a breaker of its own: a dead master costs only the hits of its
+ *   own slots, and commands for them fail at once (no offline queue in a cluster the store creates).
+ *   `getMany` sends one `MGET` per hash slot, all in the same tick (one round trip per master).
  */
 export class RedisStore implements Store<string | Buffer> {
   readonly name = 'redis';
@@ -112,6 +123,11 @@ export class RedisStore implements Store<string | Buffer> {
   readonly #send: ((args: string[]) => Promise<unknown>) | undefined;
   readonly #deadlines: Deadlines;
   readonly #breaker: CircuitBreaker;
+  /** On a Redis Cluster: the cluster object, and one breaker per master (`#breaker` is then unused by operations). */
+  readonly #cluster: RedisClusterLike | undefined;
+  readonly #nodes: NodeBreakers | undefined;
+  /** The event that says the client is ready: `'ready'`, or `'connect'` for a cluster. */
+  readonly #readyEvent: 'ready' | 'connect';
   #firstConnection: Promise<void> | undefined;
   /** Settles the first connection wait: the client's first `ready` or `error`, or `close()`. */
   #settleFirstWait: ((error?: Error) => void) | undefined;
@@ -176,7 +192,10 @@ export class RedisStore implements Store<string | Buffer> {
       () => new CacheTimeoutError(`cachette: redis operation timed out after ${timeoutMs} ms`, 'redis'),
       this.#breaker,
     );
-    if ('client' in options) {
+    if ('cluster' in options) {
+      this.#client = createOwnCluster(options.cluster, timeoutMs) as unknown as RedisClientLike;
+      this.#owned = true;
+    } else if ('client' in options) {
       const refused = unsupportedClient(options.client);
       if (refused !== undefined) throw new CacheConfigError(`cachette: store.client: ${refused}`, 'store.client');
       this.#client = options.client;
@@ -187,7 +206,27 @@ export class RedisStore implements Store<string | Buffer> {
     }
     this.#sentinel = isSentinelClient(this.#client);
     const sentinel = 'sentinel' in options ? options.sentinel : undefined;
+    this.#cluster = isCluster(this.#client) ? this.#client : undefined;
+    this.#readyEvent = this.#cluster === undefined ? 'ready' : 'connect';
+    this.#nodes =
+      this.#cluster === undefined
+        ? undefined
+        : new NodeBreakers(this.#cluster, {
+            ...breaker,
+            isOutage: (error) => !isRefusal(error),
+            // One node down: report it, but never drop the whole cluster's connections.
+            onOpen: (health, error) => {
+              this.#downSince ??= this.#clock();
+              callQuietly(onOpen, health, error);
+            },
+            onClose: () => this.#recovered(),
+          });
+    // A cluster's passwords (root URLs and `defaults`, whether the store made it or you did) are in
+    // node-redis' `_options`: a test fails if that ever changes.
+    const givenCluster = (this.#client as { _options?: { defaults?: { password?: string }; rootNodes?: Array<{ url?: string }> } })._options;
     this.#redact = redactor([
+      givenCluster?.defaults?.password,
+      ...(givenCluster?.rootNodes ?? []).map((node) => (node.url === undefined ? undefined : urlPassword(node.url))),
       'password' in options ? options.password : undefined,
       'url' in options ? urlPassword(options.url) : undefined,
       (this.#client as { options?: { password?: unknown } }).options?.password as string | undefined,
@@ -201,7 +240,11 @@ export class RedisStore implements Store<string | Buffer> {
     // passed in (or a binary store) needs the per-store command options proxy.
     this.#commands = this.#owned && options.binary !== true ? this.#client : withoutCommandTimeout(this.#client, options.binary === true);
     const raw = this.#client as unknown as { sendCommand?: (args: string[]) => Promise<unknown> };
-    this.#send = this.#owned && !this.#sentinel && options.binary !== true && typeof raw.sendCommand === 'function' ? raw.sendCommand.bind(raw) : undefined;
+    const cluster = this.#cluster;
+    // A cluster's sendCommand routes by the key it is given: GET, GETEX, SET and MGET have it at [1].
+    this.#send = !this.#owned || this.#sentinel || options.binary === true || typeof raw.sendCommand !== 'function' ? undefined
+      : cluster === undefined ? raw.sendCommand.bind(raw)
+      : (args) => cluster.sendCommand(args[1] as string, args[0] === 'GET' || args[0] === 'MGET', args);
     const onError = options.onConnectionError;
     this.#onClientError = (error: Error) => {
       const redacted = this.#redact(error);
@@ -221,7 +264,7 @@ export class RedisStore implements Store<string | Buffer> {
     };
     // An EventEmitter without an 'error' listener throws: always listen, even on a client we were given.
     this.#client.on('error', this.#onClientError);
-    this.#client.on('ready', this.#onClientReady);
+    this.#client.on(this.#readyEvent as 'ready', this.#onClientReady);
     if (this.#client.isReady) this.#everReady = true;
   }
 
@@ -290,14 +333,15 @@ export class RedisStore implements Store<string | Buffer> {
 
   /** The circuit breaker's state and the connection's (what `cache.health()` returns). */
   health(): StoreHealth {
-    return { ...this.#breaker.health(), connection: this.connection };
+    return { ...(this.#nodes?.health() ?? this.#breaker.health()), connection: this.connection };
   }
 
   get(key: string): Promise<string | Buffer | undefined> {
-    const blocked = this.#unavailable();
+    const breaker = this.#nodes?.forKey(key) ?? this.#breaker;
+    const blocked = this.#unavailable(breaker);
     if (blocked) return blocked.then(() => this.get(key));
     const send = this.#send;
-    return this.#deadlines.watch(send === undefined ? this.#commands.get(key) : send(['GET', key]), toPayload, this.#failedRead);
+    return this.#deadlines.watch(send === undefined ? this.#commands.get(key) : send(['GET', key]), toPayload, this.#failedRead, breaker);
   }
 
   /**
@@ -307,6 +351,7 @@ export class RedisStore implements Store<string | Buffer> {
    */
   getMany(keys: readonly string[]): Promise<ReadonlyArray<string | Buffer | undefined>> {
     if (keys.length === 0) return Promise.resolve([]);
+    if (this.#nodes !== undefined) return this.#getManyBySlot(keys, this.#nodes);
     const blocked = this.#unavailable();
     if (blocked) return blocked.then(() => this.getMany(keys));
     const send = this.#send;
@@ -317,35 +362,38 @@ export class RedisStore implements Store<string | Buffer> {
   }
 
   getAndExpire(key: string, ttlMs: number): Promise<string | Buffer | undefined> {
-    const blocked = this.#unavailable();
+    const breaker = this.#nodes?.forKey(key) ?? this.#breaker;
+    const blocked = this.#unavailable(breaker);
     if (blocked) return blocked.then(() => this.getAndExpire(key, ttlMs));
     const send = this.#send;
-    if (this.#extendRefused) return this.#deadlines.watch(send === undefined ? this.#commands.get(key) : send(['GET', key]), toPayload, this.#failedRead);
+    if (this.#extendRefused) return this.#deadlines.watch(send === undefined ? this.#commands.get(key) : send(['GET', key]), toPayload, this.#failedRead, breaker);
     if (send !== undefined) {
       const args = ttlMs === Infinity ? ['GETEX', key, 'PERSIST'] : ['GETEX', key, 'PX', String(wholeMs(ttlMs))];
-      return this.#deadlines.watch(send(args), toPayload, this.#failedExtend);
+      return this.#deadlines.watch(send(args), toPayload, this.#failedExtend, breaker);
     }
     const expiry = ttlMs === Infinity ? ({ type: 'PERSIST' } as const) : ({ type: 'PX', value: wholeMs(ttlMs) } as const);
-    return this.#deadlines.watch(this.#commands.getEx(key, expiry), toPayload, this.#failedExtend);
+    return this.#deadlines.watch(this.#commands.getEx(key, expiry), toPayload, this.#failedExtend, breaker);
   }
 
   set(key: string, value: string | Buffer, ttlMs: number | undefined): Promise<void> {
-    const blocked = this.#unavailable();
+    const breaker = this.#nodes?.forKey(key) ?? this.#breaker;
+    const blocked = this.#unavailable(breaker);
     if (blocked) return blocked.then(() => this.set(key, value, ttlMs));
     const forever = ttlMs === undefined || ttlMs === Infinity;
     const send = this.#send;
     if (send !== undefined && typeof value === 'string') {
       const args = forever ? ['SET', key, value] : ['SET', key, value, 'PX', String(wholeMs(ttlMs))];
-      return this.#deadlines.watch(send(args), this.#written, this.#failedWrite);
+      return this.#deadlines.watch(send(args), this.#written, this.#failedWrite, breaker);
     }
     const options = forever ? undefined : { expiration: { type: 'PX' as const, value: wholeMs(ttlMs) } };
-    return this.#deadlines.watch(this.#commands.set(key, value, options), this.#written, this.#failedWrite);
+    return this.#deadlines.watch(this.#commands.set(key, value, options), this.#written, this.#failedWrite, breaker);
   }
 
   delete(key: string): Promise<boolean> {
-    const blocked = this.#unavailable();
+    const breaker = this.#nodes?.forKey(key) ?? this.#breaker;
+    const blocked = this.#unavailable(breaker);
     if (blocked) return blocked.then(() => this.delete(key));
-    return this.#deadlines.watch(this.#commands.del(key), isRemoved, this.#failedDelete);
+    return this.#deadlines.watch(this.#commands.del(key), isRemoved, this.#failedDelete, breaker);
   }
 
   /**
@@ -355,14 +403,15 @@ export class RedisStore implements Store<string | Buffer> {
    * checked with a `GET`, and the key holding `value` (a unique lock token) counts as stored.
    */
   setIfAbsent(key: string, value: string | Buffer, ttlMs: number): Promise<boolean> {
-    const blocked = this.#unavailable();
+    const breaker = this.#nodes?.forKey(key) ?? this.#breaker;
+    const blocked = this.#unavailable(breaker);
     if (blocked) return blocked.then(() => this.setIfAbsent(key, value, ttlMs));
     const options = { condition: 'NX' as const, expiration: { type: 'PX' as const, value: wholeMs(ttlMs) } };
     const commands = this.#commands;
     const reply = this.#sentinel
       ? commands.set(key, value, options).then((stored) => (isStored(stored) ? stored : commands.get(key).then((held) => (sameValue(held, value) ? 'OK' : null))))
       : commands.set(key, value, options);
-    return this.#deadlines.watch(reply, isStored, this.#failedWrite);
+    return this.#deadlines.watch(reply, isStored, this.#failedWrite, breaker);
   }
 
   /**
@@ -370,14 +419,47 @@ export class RedisStore implements Store<string | Buffer> {
    * does not have it cached yet (`NOSCRIPT`: first use, or after `SCRIPT FLUSH` or a restart).
    */
   deleteIfEquals(key: string, value: string | Buffer): Promise<boolean> {
-    const blocked = this.#unavailable();
+    const breaker = this.#nodes?.forKey(key) ?? this.#breaker;
+    const blocked = this.#unavailable(breaker);
     if (blocked) return blocked.then(() => this.deleteIfEquals(key, value));
     const options = { keys: [key], arguments: [value] };
     const commands = this.#commands;
     const reply = commands
       .evalSha(COMPARE_AND_DELETE_SHA1, options)
       .catch((error: unknown) => (isNoScript(error) ? commands.eval(COMPARE_AND_DELETE, options) : Promise.reject(error)));
-    return this.#deadlines.watch(reply, isScriptRemoved, this.#failedDelete);
+    return this.#deadlines.watch(reply, isScriptRemoved, this.#failedDelete, breaker);
+  }
+
+  /**
+   * `getMany` on a cluster: one `MGET` per hash slot (Redis refuses one across slots, even on one
+   * node), all sent in the same tick, so each master's are written together: one round trip per
+   * master. Each `MGET` is bounded and counted by its master's breaker; a failed one fails the batch
+   * (the engine then treats every item as a miss, and counts it).
+   */
+  #getManyBySlot(keys: readonly string[], nodes: NodeBreakers): Promise<ReadonlyArray<string | Buffer | undefined>> {
+    const bySlot = new Map<number, number[]>();
+    keys.forEach((key, index) => {
+      const slot = keySlot(key);
+      const group = bySlot.get(slot);
+      if (group === undefined) bySlot.set(slot, [index]);
+      else group.push(index);
+    });
+    const out = new Array<string | Buffer | undefined>(keys.length);
+    const send = this.#send;
+    const commands = this.#commands;
+    const reads = [...bySlot.values()].map((indexes) => {
+      const slotKeys = indexes.map((index) => keys[index] as string);
+      const breaker = nodes.forKey(slotKeys[0] as string);
+      const blocked = this.#unavailable(breaker);
+      const reply = (): Promise<ReadonlyArray<string | Buffer | undefined>> => {
+        const sent = send !== undefined ? send(['MGET', ...slotKeys]) : commands.mGet !== undefined ? commands.mGet(slotKeys) : Promise.all(slotKeys.map((key) => commands.get(key)));
+        return this.#deadlines.watch(sent as Promise<unknown>, toPayloads(slotKeys.length), this.#failedRead, breaker);
+      };
+      return (blocked ? blocked.then(reply) : reply()).then((payloads) => {
+        indexes.forEach((index, i) => (out[index] = payloads[i]));
+      });
+    });
+    return Promise.all(reads).then(() => out);
   }
 
   /**
@@ -407,7 +489,7 @@ export class RedisStore implements Store<string | Buffer> {
       // Your client stays open: operations in flight on it still end in time (the deadline timer
       // stops by itself once none is pending). Only the store's listeners are taken off.
       this.#client.removeListener?.('error', this.#onClientError);
-      this.#client.removeListener?.('ready', this.#onClientReady);
+      this.#client.removeListener?.(this.#readyEvent as 'ready', this.#onClientReady);
     }
   }
 
@@ -438,7 +520,7 @@ export class RedisStore implements Store<string | Buffer> {
    * the client for good, and hits would never resume.
    */
   #reconnect(): void {
-    if (!this.#owned || this.#closed) return;
+    if (!this.#owned || this.#closed || this.#cluster !== undefined) return;
     if (this.#sentinel) {
       // node-redis rediscovers the primary and reconnects by itself; only a sentinel whose first
       // connection gave up (it then closes itself) is opened again.
@@ -459,13 +541,13 @@ export class RedisStore implements Store<string | Buffer> {
    * connection is up (only before it ever was), rejected at once when Redis is known to be down or
    * the circuit breaker skips it. The fast path reads two fields.
    */
-  #unavailable(): Promise<void> | undefined {
-    if (this.#client.isReady && this.#breaker.closed && !this.#closed) return undefined;
+  #unavailable(breaker: CircuitBreaker = this.#breaker): Promise<void> | undefined {
+    if (this.#client.isReady && breaker.closed && !this.#closed) return undefined;
     if (this.#closed) {
       this.#usedAfterClose();
       return Promise.reject(this.#closedError);
     }
-    const skipped = this.#breaker.admit();
+    const skipped = breaker.admit();
     if (skipped !== undefined) {
       this.#skipped++;
       return Promise.reject(skipped);
@@ -473,7 +555,7 @@ export class RedisStore implements Store<string | Buffer> {
     if (this.#client.isReady) return undefined; // the breaker's probe
     if (this.#everReady || this.#firstWaitOver) {
       const offline = new CacheStoreError('cachette: redis is not connected (reconnecting in the background)', 'redis');
-      this.#breaker.failed(offline);
+      breaker.failed(offline);
       return Promise.reject(offline);
     }
     this.#firstConnection ??= this.#connectOnce();
@@ -495,7 +577,8 @@ export class RedisStore implements Store<string | Buffer> {
         else reject(error);
       };
     });
-    if (!client.isOpen) client.connect().catch(noop); // failures arrive as 'error' events; node-redis keeps retrying
+    // A failed first discovery of a cluster is no 'error' event: it settles the wait here.
+    if (!client.isOpen) client.connect().catch((error: unknown) => (this.#cluster === undefined ? undefined : this.#onClientError(asError(error)))); // failures arrive as 'error' events; node-redis keeps retrying
     const bounded = this.#deadlines.watch(ready);
     // Later operations fail fast instead of waiting again: the first wait is the only one.
     bounded.catch(noop).finally(() => {
