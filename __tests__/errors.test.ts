@@ -10,6 +10,7 @@ import {
   CacheOriginTimeoutError,
   CacheSerializationError,
   CacheStoreError,
+  CachePartialReadError,
   CacheTimeoutError,
   CacheUnavailableError,
   isCacheError,
@@ -21,6 +22,7 @@ const all = [
   ['CacheKeyError', new CacheKeyError('m'), 'CACHE_ERR_KEY'],
   ['CacheStoreError', new CacheStoreError('m', 'redis'), 'CACHE_ERR_STORE'],
   ['CacheTimeoutError', new CacheTimeoutError('m', 'redis'), 'CACHE_ERR_TIMEOUT'],
+  ['CachePartialReadError', new CachePartialReadError('m', 'redis', [], 0), 'CACHE_ERR_PARTIAL_READ'],
   ['CacheSerializationError', new CacheSerializationError('m'), 'CACHE_ERR_SERIALIZATION'],
   ['CacheUnavailableError', new CacheUnavailableError('m', 'redis'), 'CACHE_ERR_UNAVAILABLE'],
   ['CacheBatchError', new CacheBatchError('m', 'getUsers'), 'CACHE_ERR_BATCH'],
@@ -118,7 +120,7 @@ describe('isCacheError', () => {
   });
 
   it.each(exportedClasses.map(([name]) => name))('recognises every exported class, across realms too: %s', (name) => {
-    expect(exportedClasses.length).toBe(9);
+    expect(exportedClasses.length).toBe(10);
     const Class = (errors as unknown as Record<string, new (...args: unknown[]) => Error>)[name]!;
     const own = new Class('m', 'redis');
     expect(isCacheError(own)).toBe(true);

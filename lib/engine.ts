@@ -18,7 +18,7 @@ import type { Duration } from './duration.js';
 import { MAX_TIMER_MS, MAX_TTL_MS } from './defaults.js';
 import { toMs } from './duration.js';
 import { decodeEntry, encodeEntry, type Entry } from './entry.js';
-import { CacheBatchError, CacheOriginTimeoutError, CacheUnavailableError } from './errors.js';
+import { CacheBatchError, CacheOriginTimeoutError, CachePartialReadError, CacheUnavailableError } from './errors.js';
 import { callAs, FlightRun } from './flight.js';
 import { refuseAborted, waitFor } from './waiting.js';
 import { runLocked, type LockedMiss, type LockSettings } from './locks.js';
@@ -236,6 +236,11 @@ async function readMany(ctx: FunctionContext, keys: string[], call: ResolvedCall
       if (raws.length === keys.length) return raws;
       throw new RangeError(`getMany answered ${raws.length} payloads for ${keys.length} keys`);
     } catch (error) {
+      // Some keys read (a cluster with one master down): those still hit, the failed ones are misses.
+      if (error instanceof CachePartialReadError && error.payloads.length === keys.length) {
+        failMany(ctx, error.failed, error.cause instanceof CacheUnavailableError ? error.cause : error);
+        return error.payloads;
+      }
       failMany(ctx, keys.length, error);
       return [];
     }

@@ -85,6 +85,31 @@ export class CacheStoreError extends CacheError {
 }
 
 /**
+ * A batch read (`Store.getMany`) that failed for some keys only, such as the keys of one dead master
+ * of a Redis Cluster. `payloads` holds the answer for every key (`undefined` where the read failed),
+ * so the other keys still hit; `cause` is the first failure. Handled inside cachette like every
+ * {@link CacheStoreError}: the failed keys are counted and reported, and go to the origin.
+ * @experimental
+ */
+export class CachePartialReadError extends CacheStoreError {
+  /** Always `'CachePartialReadError'`: stable across realms (what {@link isCacheError} checks). */
+  override name = 'CachePartialReadError';
+  override readonly code = 'CACHE_ERR_PARTIAL_READ';
+
+  constructor(
+    message: string,
+    store: string,
+    /** One payload per key asked, in order; `undefined` for a miss and for a key whose read failed. */
+    readonly payloads: ReadonlyArray<string | Uint8Array | undefined>,
+    /** How many keys' reads failed. */
+    readonly failed: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, store, options);
+  }
+}
+
+/**
  * A store operation did not answer within the store's operation timeout. Like every
  * {@link CacheStoreError}, it is handled inside cachette (fail-open) and only reaches loggers.
  */
@@ -165,6 +190,7 @@ const ownNames = new Set([
   'CacheConfigError',
   'CacheKeyError',
   'CacheStoreError',
+  'CachePartialReadError',
   'CacheTimeoutError',
   'CacheUnavailableError',
   'CacheSerializationError',

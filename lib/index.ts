@@ -16,6 +16,7 @@ export {
   CacheError,
   CacheKeyError,
   CacheOriginTimeoutError,
+  CachePartialReadError,
   CacheSerializationError,
   CacheStoreError,
   CacheTimeoutError,

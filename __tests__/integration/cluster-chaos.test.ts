@@ -84,6 +84,14 @@ it(
     // Keys spread over the slots: each group's keys span its master's whole range.
     for (const group of groups) expect(new Set(group.ids.map((id) => keySlot(group.fn.keyFor(id)))).size).toBeGreaterThan(KEYS_PER_MASTER / 2);
     for (const group of groups) await Promise.all(group.ids.map((id) => group.fn(id)));
+    // many() over one key of each master: the dead master's item must not cost the other two their hits.
+    const mixed = cached(origin, { cache, name: 'mixed', ttl: '10m' });
+    const mixedIds = groups.map((group) => {
+      const ids: number[] = [];
+      for (let id = 0; ids.length < KEYS_PER_MASTER / 3; id++) if (servedBy(group.master, mixed.keyFor(id))) ids.push(id);
+      return ids;
+    });
+    await Promise.all(mixedIds.flat().map((id) => mixed(id)));
 
     let running = true;
     let inFlight = 0;
@@ -92,6 +100,16 @@ it(
     let idle: (() => void) | undefined;
     let seq = 0;
     const launch = (): void => {
+      if (seq % 8 === 7) {
+        const ids = mixedIds.map((ids) => ids[Math.floor(seq / 8) % ids.length]!);
+        seq++;
+        inFlight++;
+        mixed.many(ids.map((id) => [id] as [number])).then(
+          (values) => finish(-1, ids[0]!, JSON.stringify(values) === JSON.stringify(ids.map(valueFor)) ? undefined : 'wrong'),
+          () => finish(-1, ids[0]!, 'rejected'),
+        );
+        return;
+      }
       const g = seq % groups.length;
       const group = groups[g]!;
       const id = group.ids[Math.floor(seq / groups.length) % group.ids.length]!;
@@ -109,7 +127,7 @@ it(
       if (running) launch();
       else if (inFlight === 0) idle?.();
     };
-    const snapshot = (): CacheStats[] => groups.map((group) => ({ ...group.fn.stats }));
+    const snapshot = (): CacheStats[] => [...groups.map((group) => ({ ...group.fn.stats })), { ...mixed.stats }];
     for (let i = 0; i < IN_FLIGHT; i++) launch();
     await waitFor('calls before the fault', async () => settled >= 2_000, LIMIT_MS);
 
@@ -118,6 +136,7 @@ it(
     await cluster.sigkill(dead.master);
     await cluster.waitForFailover(dead.master);
     const duringFault = snapshot();
+    const duringHealth = cache.health();
     // The outage has lasted: the killed master's keys failed open meanwhile.
     const deadDelta = delta(duringFault[0]!, beforeFault[0]!);
     expect(deadDelta.reads).toBeGreaterThan(100);
@@ -129,12 +148,19 @@ it(
     if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
 
     const rates = healthy.map((_, i) => delta(duringFault[i + 1]!, beforeFault[i + 1]!));
-    figure(`cluster chaos: ${settled} calls, ${bad.length} bad; healthy masters during the outage ${rates.map((r) => `${r.hits}/${r.reads}`).join(', ')}; dead master ${deadDelta.hits}/${deadDelta.reads}`);
+    const mixedRate = delta(duringFault[groups.length]!, beforeFault[groups.length]!);
+    figure(`cluster chaos: ${settled} calls, ${bad.length} bad; healthy masters during the outage ${rates.map((r) => `${r.hits}/${r.reads}`).join(', ')}; dead master ${deadDelta.hits}/${deadDelta.reads}; many() items ${mixedRate.hits}/${mixedRate.reads}`);
     expect(bad).toEqual([]);
+    // health(): the dead master's breaker opened, and once its slots have a new master, all is well again.
+    expect(duringHealth.opens).toBeGreaterThanOrEqual(1);
+    expect(cache.health()).toMatchObject({ store: 'redis', state: 'closed', connection: 'ready', ok: true });
     for (const { hits, reads } of rates) {
       expect(reads).toBeGreaterThan(500);
       expect(hits / reads).toBeGreaterThanOrEqual(0.9);
     }
+    // many() items: the two healthy masters' thirds keep hitting (at least 90 % of 2/3).
+    expect(mixedRate.reads).toBeGreaterThan(300);
+    expect(mixedRate.hits / mixedRate.reads).toBeGreaterThanOrEqual(0.9 * (2 / 3));
     // The killed master's reads failed open during the outage; its failures were reported.
     expect(deadDelta.hits / deadDelta.reads).toBeLessThan(0.9);
     expect(failures.length).toBeGreaterThan(0);

@@ -5,7 +5,7 @@
  * @module
  */
 import { DEFAULT_OP_TIMEOUT_MS } from '../defaults.js';
-import { CacheConfigError, CacheStoreError, CacheTimeoutError, CacheUnavailableError } from '../errors.js';
+import { CacheConfigError, CachePartialReadError, CacheStoreError, CacheTimeoutError, CacheUnavailableError } from '../errors.js';
 import { callQuietly, CircuitBreaker, type BreakerOptions, type ConnectionState, type StoreHealth } from './breaker.js';
 import { Deadlines } from './deadlines.js';
 import { redactor } from './redact.js';
@@ -433,8 +433,8 @@ export class RedisStore implements Store<string | Buffer> {
   /**
    * `getMany` on a cluster: one `MGET` per hash slot (Redis refuses one across slots, even on one
    * node), all sent in the same tick, so each master's are written together: one round trip per
-   * master. Each `MGET` is bounded and counted by its master's breaker; a failed one fails the batch
-   * (the engine then treats every item as a miss, and counts it).
+   * master. Each `MGET` is bounded and counted by its master's breaker. When some fail (one master
+   * down), a {@link CachePartialReadError} carries the others' payloads: their keys still hit.
    */
   #getManyBySlot(keys: readonly string[], nodes: NodeBreakers): Promise<ReadonlyArray<string | Buffer | undefined>> {
     const bySlot = new Map<number, number[]>();
@@ -445,6 +445,8 @@ export class RedisStore implements Store<string | Buffer> {
       else group.push(index);
     });
     const out = new Array<string | Buffer | undefined>(keys.length);
+    let failed = 0;
+    let firstFailure: unknown;
     const send = this.#send;
     const commands = this.#commands;
     const reads = [...bySlot.values()].map((indexes) => {
@@ -455,11 +457,21 @@ export class RedisStore implements Store<string | Buffer> {
         const sent = send !== undefined ? send(['MGET', ...slotKeys]) : commands.mGet !== undefined ? commands.mGet(slotKeys) : Promise.all(slotKeys.map((key) => commands.get(key)));
         return this.#deadlines.watch(sent as Promise<unknown>, toPayloads(slotKeys.length), this.#failedRead, breaker);
       };
-      return (blocked ? blocked.then(reply) : reply()).then((payloads) => {
-        indexes.forEach((index, i) => (out[index] = payloads[i]));
-      });
+      return (blocked ? blocked.then(reply) : reply()).then(
+        (payloads) => {
+          indexes.forEach((index, i) => (out[index] = payloads[i]));
+        },
+        (error: unknown) => {
+          failed += indexes.length;
+          firstFailure ??= error;
+        },
+      );
     });
-    return Promise.all(reads).then(() => out);
+    return Promise.all(reads).then(() => {
+      if (failed === 0) return out;
+      if (failed === keys.length) throw firstFailure;
+      throw new CachePartialReadError(`cachette: redis read failed for ${failed} of ${keys.length} keys`, 'redis', out, failed, { cause: firstFailure });
+    });
   }
 
   /**
