@@ -94,6 +94,7 @@ export class CacheStoreError extends CacheError {
 export class CachePartialReadError extends CacheStoreError {
   /** Always `'CachePartialReadError'`: stable across realms (what {@link isCacheError} checks). */
   override name = 'CachePartialReadError';
+  /** Always `'CACHE_ERR_PARTIAL_READ'`. */
   override readonly code = 'CACHE_ERR_PARTIAL_READ';
 
   constructor(

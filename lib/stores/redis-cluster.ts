@@ -24,7 +24,10 @@ export interface RedisClusterOptions {
    * Nodes to discover the cluster from (`redis[s]://[[user]:password@]host:port`); one is enough.
    * Credentials and `rediss://` in the first URL apply to every node unless `defaults` sets them.
    */
-  rootNodes: Array<{ url: string }>;
+  rootNodes: Array<{
+    /** `redis[s]://[[user]:password@]host:port` of one node; user, password and TLS reach every node unless `defaults` sets them. */
+    url: string;
+  }>;
   /** Credentials and TLS for every node, discovered ones included. */
   defaults?: RedisClusterDefaults;
   /** Send reads (`GET`, `MGET`) to replicas too. Sliding TTL (`GETEX`) still goes to masters. @defaultValue false */
@@ -34,9 +37,21 @@ export interface RedisClusterOptions {
 /** The parts of a node-redis cluster object the store uses besides the client methods. */
 export interface RedisClusterLike {
   /** Per slot (0 … 16383), its master (and replicas); `address` is `host:port`. */
-  readonly slots: ReadonlyArray<{ master: { address: string } } | undefined>;
+  readonly slots: ReadonlyArray<
+    | {
+        /** The master serving the slot. */
+        master: {
+          /** Its `host:port`. */
+          address: string;
+        };
+      }
+    | undefined
+  >;
   /** The current masters. */
-  readonly masters: ReadonlyArray<{ address: string }>;
+  readonly masters: ReadonlyArray<{
+    /** The master's `host:port`. */
+    address: string;
+  }>;
   /** node-redis cluster `sendCommand(firstKey, isReadonly, args)`: routed by `firstKey`'s slot. */
   sendCommand(firstKey: string, isReadonly: boolean, args: string[]): Promise<unknown>;
   /** The client of one node. */
