@@ -5,7 +5,8 @@
 //   BENCH_ROUND_MS     measured time per contestant in one round, ms, run as two halves (default 400)
 //   BENCH_ROUNDS       measured rounds per scenario (default 12)
 //   BENCH_WARMUP_MS    unmeasured warm-up per contestant and scenario, ms (default 300)
-//   BENCH_SCENARIOS    comma list of scenario ids to run (default: all)
+//   BENCH_SCENARIOS    comma list of scenario ids (or groups: `many`, `cluster`) to run, or of ids and
+//                      groups to skip, each written with a leading '-' (`-cluster`); default: all
 //   BENCH_CONTESTANTS  comma list of contestant ids to run (default: all that load)
 //   BENCH_NO_TRAP=1    skip the "node-redis default command timeout" phase
 //   BENCH_STRICT=1     exit 1 when a target is missed
@@ -21,7 +22,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { cached, createCache } from 'cachette';
-import { createClient } from 'redis';
+import { createClient, createCluster } from 'redis';
+import { startCluster } from './cluster.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -64,7 +66,37 @@ const SCENARIOS = [
   // The cross-process lock on (`lock: true`), uncontended: what the lock adds to every miss.
   { id: 'lock-miss-seq', kind: 'lockMiss', concurrency: 1, label: 'miss, lock on (+ SET NX, GET, EVALSHA)', target: undefined },
   { id: 'lock-miss-64', kind: 'lockMiss', concurrency: 64, label: 'miss, lock on (+ SET NX, GET, EVALSHA)', target: undefined },
-].filter((s) => ONLY_SCENARIOS === undefined || ONLY_SCENARIOS.includes(s.id));
+].filter((s) => wanted(s.id));
+
+/** `many()` against the same number of concurrent single calls, on the standalone server. */
+const MANY_SCENARIOS = [
+  { id: 'many-100', items: 100 },
+  { id: 'many-1000', items: 1000 },
+].filter((s) => wanted(s.id));
+
+/** On a local 3-master cluster (started only when one of these runs). */
+const CLUSTER_SCENARIOS = [
+  { id: 'cluster-hit-seq', kind: 'hit', concurrency: 1, label: 'hit' },
+  { id: 'cluster-hit-64', kind: 'hit', concurrency: 64, label: 'hit' },
+  { id: 'cluster-miss-seq', kind: 'miss', concurrency: 1, label: 'miss (GET + SET PX)' },
+  { id: 'cluster-miss-64', kind: 'miss', concurrency: 64, label: 'miss (GET + SET PX)' },
+  { id: 'cluster-many-100', kind: 'many', concurrency: 1, label: 'many(100)', items: 100 },
+].filter((s) => wanted(s.id));
+
+/** Batches counted for commands and round trips per call in the many() and cluster phases. */
+const COUNT_BATCHES = 50;
+
+/**
+ * Whether scenario `id` runs: BENCH_SCENARIOS names ids and groups (the part of an id before its
+ * first '-': `many`, `cluster`) to run, or, each with a leading '-', ids and groups to skip.
+ */
+function wanted(id) {
+  if (ONLY_SCENARIOS === undefined) return true;
+  const group = id.split('-')[0];
+  const skips = ONLY_SCENARIOS.filter((s) => s.startsWith('-')).map((s) => s.slice(1));
+  if (skips.length === ONLY_SCENARIOS.length) return !skips.includes(id) && !skips.includes(group);
+  return ONLY_SCENARIOS.includes(id) || ONLY_SCENARIOS.includes(group);
+}
 
 // ---------------------------------------------------------------------------------------------
 // The workload: a ~200-byte JSON object, returned at once by the origin
@@ -515,6 +547,10 @@ async function main() {
     results.push(row);
   }
 
+  // many() against single calls, on the standalone server (before the default-timeout phase, whose
+  // timers would outlive it).
+  const many = MANY_SCENARIOS.length > 0 ? await measureMany(port, admin) : undefined;
+
   // The node-redis 6 default per-command timeout, measured on its own (its 5 s AbortSignal timers
   // outlive each round and would slow whatever runs next, so it never shares a round).
   let trap;
@@ -539,24 +575,280 @@ async function main() {
 
   // Redis down: what fail-open costs per call (runs last, on a port nothing listens on).
   let down;
-  if (ONLY_SCENARIOS === undefined || ONLY_SCENARIOS.includes('redis-down')) down = await measureRedisDown();
+  if (wanted('redis-down')) down = await measureRedisDown();
 
   const stats = contestants.find((c) => c.id === 'cachette')?.check?.();
   for (const c of contestants) await c.close();
   await admin.close();
   killServer();
 
+  // The cluster last, once the standalone server is gone.
+  const cluster = CLUSTER_SCENARIOS.length > 0 ? await measureCluster() : undefined;
+
   const report = renderReport({ machine, startedAt, port, results, commands, contestants, trap, stats });
   if (down !== undefined) report.text += '\n\n' + renderRedisDown(down);
+  if (many !== undefined) report.text += '\n\n' + renderMany(many);
+  if (cluster !== undefined) report.text += '\n\n' + renderCluster(cluster);
   console.log('\n' + report.text);
   await mkdir(OUT_DIR, { recursive: true });
   await writeFile(new URL('results.md', OUT_DIR), report.text + '\n');
   await writeFile(
     new URL('results.json', OUT_DIR),
-    JSON.stringify({ startedAt, machine, settings: { ROUND_MS, ROUNDS, WARMUP_MS, HOT_KEYS, TTL_MS }, commands, results, trap, down, cachetteStats: stats }, null, 2) + '\n',
+    JSON.stringify({ startedAt, machine, settings: { ROUND_MS, ROUNDS, WARMUP_MS, HOT_KEYS, TTL_MS }, commands, results, trap, down, many, cluster, cachetteStats: stats }, null, 2) + '\n',
   );
   console.log(`(also written to .bench-tmp/results.md and .bench-tmp/results.json)`);
-  if (STRICT && report.missed > 0) process.exitCode = 1;
+  const phaseErrors = (many?.stats.errors ?? 0) + (cluster?.stats.errors ?? 0);
+  if (STRICT && (report.missed > 0 || phaseErrors > 0)) process.exitCode = 1;
+}
+
+/**
+ * Warm-up, then ROUNDS rounds of `contenders` ({ id, op }) in mirrored, rotated order, as the main
+ * scenarios run: per contender the median ops/s, the median CPU µs per op and the per-round ops/s.
+ */
+async function pairedRounds(contenders, kind, concurrency) {
+  for (const c of contenders) await measure(c.op, kind, concurrency, WARMUP_MS);
+  const out = Object.fromEntries(contenders.map((c) => [c.id, { perRound: [], cpu: [] }]));
+  for (let r = 0; r < ROUNDS; r++) {
+    const shift = r % contenders.length;
+    const order = [...contenders.slice(shift), ...contenders.slice(0, shift)];
+    const totals = new Map(contenders.map((c) => [c.id, { ops: 0, seconds: 0, cpuMicros: 0 }]));
+    for (const c of [...order, ...[...order].reverse()]) {
+      const m = await measure(c.op, kind, concurrency, ROUND_MS / 2);
+      const t = totals.get(c.id);
+      t.ops += m.ops;
+      t.seconds += m.seconds;
+      t.cpuMicros += m.cpuMicros;
+    }
+    for (const c of contenders) {
+      const t = totals.get(c.id);
+      out[c.id].perRound.push(t.ops / t.seconds);
+      out[c.id].cpu.push(t.cpuMicros / t.ops);
+    }
+    process.stdout.write(` ${r + 1}`);
+  }
+  for (const c of contenders) {
+    const o = out[c.id];
+    o.medianOps = median(o.perRound);
+    o.cpuMicrosPerOp = median(o.cpu);
+    o.perRound = o.perRound.map(Math.round);
+    delete o.cpu;
+  }
+  return out;
+}
+
+/** Median of the per-round ratios of `a` to `b` (both from one pairedRounds result). */
+function pairedRatio(a, b) {
+  return median(a.perRound.map((v, r) => v / b.perRound[r]));
+}
+
+/**
+ * Redis commands and round trips of `calls` sequential calls of `op`, summed over `admins` (one plain
+ * client per server, or per cluster master): CONFIG RESETSTAT on each, the calls, then one INFO per
+ * server. A round trip is one read from a client socket (`total_reads_processed`); the INFO's own read
+ * and the replicas' `REPLCONF ACK`s (a master counts those as reads too) are taken off.
+ */
+async function countTraffic(admins, op, kind, calls) {
+  for (const admin of admins) await admin.configResetStat();
+  for (let c = 0; c < calls; c++) await op(freshKeys(kind) ? missSequence++ : c);
+  const perCommand = {};
+  let commands = 0;
+  let reads = 0;
+  for (const admin of admins) {
+    const info = String(await admin.sendCommand(['INFO', 'stats', 'commandstats']));
+    reads += Number(/^total_reads_processed:(\d+)/m.exec(info)?.[1] ?? NaN) - 1;
+    for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+      const [, name, n] = match;
+      if (name === 'replconf') reads -= Number(n);
+      if (name === 'info' || name === 'replconf' || name.startsWith('config')) continue;
+      perCommand[name] = (perCommand[name] ?? 0) + Number(n);
+      commands += Number(n);
+    }
+  }
+  return { commands, reads, perCommand, calls };
+}
+
+/**
+ * `many(N)` of hits against N concurrent single calls, cachette and the raw client side by side on
+ * the standalone server: raw `MGET` + `JSON.parse` per item, raw N concurrent `GET`s, cachette
+ * `getUser.many(N argument lists)`, cachette N concurrent `getUser(id)`. One call = one batch of N.
+ */
+async function measureMany(port, admin) {
+  const client = createClient({ socket: { host: '127.0.0.1', port }, ...FAIR_CLIENT_OPTIONS });
+  client.on('error', () => {});
+  await client.connect();
+  const cache = createCache({ store: { type: 'redis', host: '127.0.0.1', port }, namespace: 'many' });
+  const getUser = cached(origin, { cache, name: 'user', ttl: TTL_MS });
+  const rawKey = (i) => `many:raw:user:${i}`;
+  const multi = client.multi();
+  for (let i = 0; i < HOT_KEYS; i++) multi.set(rawKey(i), JSON.stringify(makeUser(i)), { expiration: { type: 'PX', value: TTL_MS } });
+  await multi.exec();
+  await getUser.many(Array.from({ length: HOT_KEYS }, (_, i) => [i]));
+  const rows = [];
+  for (const scenario of MANY_SCENARIOS) {
+    const n = scenario.items;
+    // The batches, built once: batch b holds ids b*n … b*n+n-1 (modulo the hot keys).
+    const count = Math.max(1, HOT_KEYS / n);
+    const ids = Array.from({ length: count }, (_, b) => Array.from({ length: n }, (_, j) => (b * n + j) % HOT_KEYS));
+    const keys = ids.map((list) => list.map(rawKey));
+    const argsLists = ids.map((list) => list.map((id) => [id]));
+    const contenders = [
+      { id: 'rawMget', op: async (i) => (await client.mGet(keys[i % count])).map((text) => JSON.parse(text)) },
+      { id: 'rawSingles', op: (i) => Promise.all(keys[i % count].map(async (key) => JSON.parse(await client.get(key)))) },
+      { id: 'many', op: (i) => getUser.many(argsLists[i % count]) },
+      { id: 'singles', op: (i) => Promise.all(ids[i % count].map((id) => getUser(id))) },
+    ];
+    const traffic = {};
+    for (const c of contenders) traffic[c.id] = await countTraffic([admin], c.op, 'hit', COUNT_BATCHES);
+    process.stdout.write(`${scenario.id}:`);
+    const measured = await pairedRounds(contenders, 'hit', 1);
+    process.stdout.write('\n');
+    rows.push({ ...scenario, traffic, measured });
+  }
+  const stats = { ...getUser.stats };
+  await cache.close();
+  await client.close();
+  return { rows, stats };
+}
+
+function renderMany(many) {
+  const titles = {
+    rawMget: 'raw node-redis `MGET` + `JSON.parse`',
+    rawSingles: 'raw node-redis, {n} concurrent `GET`',
+    many: 'cachette `f.many({n})`',
+    singles: 'cachette, {n} concurrent `f(id)`',
+  };
+  const lines = [
+    `\`many()\` of hits against the same number of concurrent single calls, standalone, one batch at a time (${ROUNDS} rounds; items/s: median over rounds; ratios: median of the per-round ratios). Commands per item and round trips per call: INFO commandstats and total_reads_processed over ${COUNT_BATCHES} sequential batches.`,
+    '',
+    '| N | contender | items/s | / raw `MGET` | / raw N × `GET` | CPU µs per item | Redis commands per item | round trips per call |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const row of many.rows) {
+    const m = row.measured;
+    for (const id of ['rawMget', 'rawSingles', 'many', 'singles']) {
+      const t = row.traffic[id];
+      const names = Object.entries(t.perCommand)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name]) => name.toUpperCase())
+        .join(' + ');
+      lines.push(
+        `| ${row.items} | ${titles[id].replace('{n}', String(row.items))} | ${Math.round(m[id].medianOps * row.items).toLocaleString('en-US')} | ${pairedRatio(m[id], m.rawMget).toFixed(2)}× | ${pairedRatio(m[id], m.rawSingles).toFixed(2)}× | ${(m[id].cpuMicrosPerOp / row.items).toFixed(2)} | ${(t.commands / (t.calls * row.items)).toFixed(3)} (${names}) | ${(t.reads / t.calls).toFixed(2)} |`,
+      );
+    }
+  }
+  lines.push('');
+  for (const row of many.rows) {
+    lines.push(`cachette \`many(${row.items})\` / ${row.items} concurrent single calls, items/s: ${pairedRatio(row.measured.many, row.measured.singles).toFixed(2)}× (median of the per-round ratios)  `);
+  }
+  lines.push('', `cachette stats over the many() phase: ${many.stats.hits} hits, ${many.stats.misses} misses, ${many.stats.errors} errors`);
+  return lines.join('\n');
+}
+
+/**
+ * cachette on a local 3-master cluster against raw node-redis `createCluster` (the fair settings
+ * cachette gives the cluster it creates): hits and misses at 1 and 64 in flight, and many(100) of
+ * hits against 100 concurrent single calls. Commands and round trips are summed over the masters.
+ */
+async function measureCluster() {
+  process.stdout.write('cluster: starting 3 masters + 3 replicas\n');
+  const cluster = await startCluster();
+  try {
+    const raw = createCluster({
+      rootNodes: cluster.rootNodes,
+      RESP: 2,
+      commandOptions: { timeout: 0 },
+      defaults: { disableOfflineQueue: true },
+    });
+    raw.on('error', () => {});
+    await raw.connect();
+    const cache = createCache({ store: { type: 'redis', cluster: { rootNodes: cluster.rootNodes } }, namespace: 'cl' });
+    const getUser = cached(origin, { cache, name: 'user', ttl: TTL_MS });
+    const getFresh = cached(origin, { cache, name: 'miss', ttl: TTL_MS });
+    const hitKey = (i) => `raw:user:${i % HOT_KEYS}`;
+    await Promise.all(Array.from({ length: HOT_KEYS }, (_, i) => raw.set(hitKey(i), JSON.stringify(makeUser(i)), { expiration: { type: 'PX', value: TTL_MS } })));
+    await Promise.all(Array.from({ length: HOT_KEYS }, (_, i) => getUser(i)));
+    const masters = (await cluster.masters()).map((node) => node.client);
+    const ops = {
+      hit: {
+        raw: async (i) => JSON.parse(await raw.get(hitKey(i))),
+        cachette: (i) => getUser(i % HOT_KEYS),
+      },
+      miss: {
+        raw: async (n) => {
+          const key = `raw:miss:${n}`;
+          const stored = await raw.get(key);
+          if (stored !== null) return JSON.parse(stored);
+          const value = await origin(n);
+          await raw.set(key, JSON.stringify(value), { expiration: { type: 'PX', value: TTL_MS } });
+          return value;
+        },
+        cachette: (n) => getFresh(n),
+      },
+    };
+    const batches = Array.from({ length: HOT_KEYS / 100 }, (_, b) => Array.from({ length: 100 }, (_, j) => b * 100 + j));
+    const argsLists = batches.map((list) => list.map((id) => [id]));
+    ops.many = {
+      raw: (i) => Promise.all(batches[i % batches.length].map(async (id) => JSON.parse(await raw.get(hitKey(id))))),
+      many: (i) => getUser.many(argsLists[i % batches.length]),
+      singles: (i) => Promise.all(batches[i % batches.length].map((id) => getUser(id))),
+    };
+    const rows = [];
+    for (const scenario of CLUSTER_SCENARIOS) {
+      const contenders = Object.entries(ops[scenario.kind]).map(([id, op]) => ({ id, op }));
+      const kind = scenario.kind === 'miss' ? 'miss' : 'hit';
+      const traffic = {};
+      for (const c of contenders) traffic[c.id] = await countTraffic(masters, c.op, kind, scenario.kind === 'many' ? COUNT_BATCHES : COUNT_CALLS);
+      process.stdout.write(`${scenario.id}:`);
+      const measured = await pairedRounds(contenders, kind, scenario.concurrency);
+      process.stdout.write('\n');
+      rows.push({ ...scenario, traffic, measured });
+    }
+    const stats = { hits: getUser.stats.hits + getFresh.stats.hits, misses: getUser.stats.misses + getFresh.stats.misses, errors: getUser.stats.errors + getFresh.stats.errors };
+    await cache.close();
+    await raw.close();
+    return { rows, stats, masters: masters.length };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+function renderCluster(result) {
+  const lines = [
+    `Redis Cluster, ${result.masters} masters with one replica each (local, started by the bench), cachette against raw node-redis \`createCluster\` (GET + JSON.parse; miss: GET, origin, SET PX), ${ROUNDS} rounds. Commands and round trips: summed over the masters, over ${COUNT_CALLS} sequential calls (${COUNT_BATCHES} batches for many).`,
+    '',
+    '| scenario | in flight | raw cluster ops/s | cachette ops/s | cachette / raw | rounds (min–max) | CPU µs per call, raw | CPU µs per call, cachette | commands per call, raw | commands per call, cachette |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  const perCall = (t) => (t === undefined ? '—' : (t.commands / t.calls).toFixed(2));
+  for (const row of result.rows.filter((r) => r.kind !== 'many')) {
+    const m = row.measured;
+    const ratios = m.cachette.perRound.map((v, r) => v / m.raw.perRound[r]);
+    lines.push(
+      `| ${row.label} | ${row.concurrency} | ${Math.round(m.raw.medianOps).toLocaleString('en-US')} | ${Math.round(m.cachette.medianOps).toLocaleString('en-US')} | ${pairedRatio(m.cachette, m.raw).toFixed(2)}× | ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}× | ${m.raw.cpuMicrosPerOp.toFixed(1)} | ${m.cachette.cpuMicrosPerOp.toFixed(1)} | ${perCall(row.traffic.raw)} | ${perCall(row.traffic.cachette)} |`,
+    );
+  }
+  const many = result.rows.find((r) => r.kind === 'many');
+  if (many) {
+    const titles = { raw: 'raw cluster, 100 concurrent `GET`', many: 'cachette `f.many(100)`', singles: 'cachette, 100 concurrent `f(id)`' };
+    lines.push(
+      '',
+      `many(100) of hits on the cluster, one batch at a time (keys without hash tags, spread over every slot):`,
+      '',
+      '| contender | items/s | / raw 100 × `GET` | CPU µs per item | Redis commands per item | round trips per call (all masters) |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+    );
+    for (const id of ['raw', 'many', 'singles']) {
+      const m = many.measured[id];
+      const t = many.traffic[id];
+      const names = Object.keys(t.perCommand).sort().map((n) => n.toUpperCase()).join(' + ');
+      lines.push(
+        `| ${titles[id]} | ${Math.round(m.medianOps * 100).toLocaleString('en-US')} | ${pairedRatio(m, many.measured.raw).toFixed(2)}× | ${(m.cpuMicrosPerOp / 100).toFixed(2)} | ${(t.commands / (t.calls * 100)).toFixed(3)} (${names}) | ${(t.reads / t.calls).toFixed(2)} |`,
+      );
+    }
+    lines.push('', `cachette \`many(100)\` / 100 concurrent single calls on the cluster, items/s: ${pairedRatio(many.measured.many, many.measured.singles).toFixed(2)}× (median of the per-round ratios)`);
+  }
+  lines.push('', `cachette stats over the cluster phase: ${result.stats.hits} hits, ${result.stats.misses} misses, ${result.stats.errors} errors`);
+  return lines.join('\n');
 }
 
 /**
