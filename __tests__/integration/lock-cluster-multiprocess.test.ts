@@ -6,11 +6,11 @@
  * process, which counts them across all four. Counts and states only, never times.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { cached, createCache } from '../../lib/index.js';
 import { lockKeyOf } from '../../lib/locks.js';
 import { ensureBuilt } from '../helpers/build.js';
+import { Child } from '../helpers/child-process.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 
 const script = join(__dirname, '..', 'helpers', 'lock-cluster-child.mjs');
@@ -27,59 +27,8 @@ interface Done {
 
 type Message = { type: 'ready' } | { type: 'missed' } | { type: 'computing'; id: number } | Done;
 
-/** A child process and the messages it has sent. */
-class Child {
-  readonly process: ChildProcess;
-  readonly messages: Message[] = [];
-  readonly #listeners = new Set<() => void>();
-  stderr = '';
-
-  constructor(env: Record<string, string>, onMessage: (message: Message) => void) {
-    this.process = fork(script, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-    this.process.stderr?.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
-    this.process.on('message', (message: Message) => {
-      this.messages.push(message);
-      onMessage(message);
-      for (const listener of this.#listeners) listener();
-    });
-    this.process.on('exit', () => {
-      for (const listener of this.#listeners) listener();
-    });
-  }
-
-  /** The first message of `type`, waiting for it; rejects if the child exits without sending it. */
-  next<T extends Message['type']>(type: T): Promise<Extract<Message, { type: T }>> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const found = this.messages.find((m) => m.type === type);
-        if (found !== undefined) {
-          this.#listeners.delete(check);
-          resolve(found as Extract<Message, { type: T }>);
-        } else if (this.process.exitCode !== null || this.process.signalCode !== null) {
-          this.#listeners.delete(check);
-          reject(new Error(`child ${this.process.pid} exited (${this.process.exitCode ?? this.process.signalCode}) before sending '${type}'\n${this.stderr}`));
-        }
-      };
-      this.#listeners.add(check);
-      check();
-    });
-  }
-
-  send(type: 'go' | 'release'): void {
-    if (this.process.connected) this.process.send({ type });
-  }
-
-  /** SIGKILL, and wait until the process is gone. */
-  async kill(): Promise<void> {
-    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.process.once('exit', () => resolve()));
-    this.process.kill('SIGKILL');
-    await exited;
-  }
-}
-
 let cluster: TestCluster;
-const children: Child[] = [];
+const children: Array<Child<Message>> = [];
 
 beforeAll(async () => {
   await ensureBuilt();
@@ -112,7 +61,7 @@ describe('the miss lock across real processes on a Redis Cluster', () => {
 
     const runs = new Map<number, number>();
     let missed = 0;
-    const group: Child[] = [];
+    const group: Array<Child<Message>> = [];
     const onMessage = (message: Message): void => {
       if (message.type === 'computing') runs.set(message.id, (runs.get(message.id) ?? 0) + 1);
       // The origins answer only once all four processes have seen every one of their calls miss,
@@ -120,7 +69,7 @@ describe('the miss lock across real processes on a Redis Cluster', () => {
       if (message.type === 'missed' && ++missed === PROCESSES) for (const child of group) child.send('release');
     };
     const env = { LOCK_ROOT_NODES: JSON.stringify(cluster.rootNodes), LOCK_IDS: JSON.stringify(ids), LOCK_CALLS: String(CALLS) };
-    for (let i = 0; i < PROCESSES; i++) group.push(new Child(env, onMessage));
+    for (let i = 0; i < PROCESSES; i++) group.push(new Child<Message>(script, env, onMessage));
     children.push(...group);
     await Promise.all(group.map((child) => child.next('ready')));
     for (const child of group) child.send('go');

@@ -4,9 +4,9 @@
  * states only, never times.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ensureBuilt } from '../helpers/build.js';
+import { Child } from '../helpers/child-process.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 
 const script = join(__dirname, '..', 'helpers', 'lock-child.mjs');
@@ -20,58 +20,8 @@ interface Done {
 
 type Message = { type: 'ready' } | { type: 'waiting' } | { type: 'computing'; run: number } | Done;
 
-/** A child process and the messages it has sent. */
-class Child {
-  readonly process: ChildProcess;
-  readonly messages: Message[] = [];
-  readonly #listeners = new Set<() => void>();
-  stderr = '';
-
-  constructor(env: Record<string, string>) {
-    this.process = fork(script, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-    this.process.stderr?.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
-    this.process.on('message', (message: Message) => {
-      this.messages.push(message);
-      for (const listener of this.#listeners) listener();
-    });
-    this.process.on('exit', () => {
-      for (const listener of this.#listeners) listener();
-    });
-  }
-
-  /** The first message of `type`, waiting for it; rejects if the child exits without sending it. */
-  next<T extends Message['type']>(type: T): Promise<Extract<Message, { type: T }>> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const found = this.messages.find((m) => m.type === type);
-        if (found !== undefined) {
-          this.#listeners.delete(check);
-          resolve(found as Extract<Message, { type: T }>);
-        } else if (this.process.exitCode !== null || this.process.signalCode !== null) {
-          this.#listeners.delete(check);
-          reject(new Error(`child ${this.process.pid} exited (${this.process.exitCode ?? this.process.signalCode}) before sending '${type}'\n${this.stderr}`));
-        }
-      };
-      this.#listeners.add(check);
-      check();
-    });
-  }
-
-  go(): void {
-    this.process.send({ type: 'go' });
-  }
-
-  /** SIGKILL, and wait until the process is gone. */
-  async kill(): Promise<void> {
-    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.process.once('exit', () => resolve()));
-    this.process.kill('SIGKILL');
-    await exited;
-  }
-}
-
 let redis: TestRedis;
-const children: Child[] = [];
+const children: Array<Child<Message>> = [];
 
 beforeAll(async () => {
   await ensureBuilt();
@@ -87,8 +37,8 @@ afterEach(async () => {
   await Promise.all(children.splice(0).map((child) => child.kill()));
 });
 
-function spawn(env: Record<string, string> = {}): Child {
-  const child = new Child({ LOCK_REDIS_URL: redis.url, ...env });
+function spawn(env: Record<string, string> = {}): Child<Message> {
+  const child = new Child<Message>(script, { LOCK_REDIS_URL: redis.url, ...env });
   children.push(child);
   return child;
 }
@@ -101,7 +51,7 @@ describe('the miss lock across real processes', () => {
     // The origin answers only after all four processes have seen their 250 calls miss.
     const group = Array.from({ length: 4 }, () => spawn({ LOCK_CALLS: '250', LOCK_PROCESSES: '4' }));
     await Promise.all(group.map((child) => child.next('ready')));
-    for (const child of group) child.go();
+    for (const child of group) child.send('go');
     const done = await Promise.all(group.map((child) => child.next('done')));
 
     expect(await redis.admin.get('mp:origin-runs')).toBe('1');
@@ -129,9 +79,9 @@ describe('the miss lock across real processes', () => {
     const survivor = spawn({ LOCK_CALLS: '10', LOCK_TTL_MS: '1000', LOCK_WAIT_MS: '30000' });
     await Promise.all([holder.next('ready'), survivor.next('ready')]);
 
-    holder.go();
+    holder.send('go');
     expect(await holder.next('computing')).toEqual({ type: 'computing', run: 1 });
-    survivor.go();
+    survivor.send('go');
     await survivor.next('waiting');
     const holderToken = await redis.admin.get(lockKey);
     expect(holderToken).not.toBeNull(); // still the holder's lock: the survivor is waiting on it
