@@ -315,10 +315,7 @@ function judgeRead(ctx: FunctionContext, key: string, args: unknown[], raw: stri
     return undefined;
   }
   if (entry === undefined) return undefined;
-  // No stale windows and no refresh-ahead (the common case): the store's TTL alone decides,
-  // unless the entry was stored with a stale window (by another deploy: c2 entries never take the
-  // c1 fast path): past its own ttl it is fresh for nobody.
-  if (entry.ttlMs === undefined || (!ctx.extras && !entry.staleMs)) {
+  if (!judgedByAge(ctx, entry)) {
     ctx.stats.hits++;
     return entry;
   }
@@ -369,6 +366,16 @@ const CLOCK_SKEW_MS = 1000;
  * for one further ahead, whose timestamp cannot be trusted (the caller treats the entry as expired,
  * so it is never fresher than its ttl from the moment it is read).
  */
+/**
+ * Whether `entry`'s freshness is judged by its age (createdAt + ttl) rather than left to the store's
+ * TTL: only entries with a ttl, and only when this function has stale windows or refresh-ahead, or the
+ * entry was stored with a stale window (another deploy's c2 entry: past its own ttl it is fresh for
+ * nobody). The common case (neither) is a hit as soon as the store has it.
+ */
+function judgedByAge(ctx: FunctionContext, entry: Entry): boolean {
+  return entry.ttlMs !== undefined && (ctx.extras || !!entry.staleMs);
+}
+
 function ageOf(now: number, entry: Entry): number {
   const age = now - entry.createdAt;
   if (age >= 0) return age;
@@ -511,9 +518,9 @@ function freshValue(ctx: FunctionContext, raw: string | Uint8Array): { value: un
     return undefined; // the holder overwrites it; the read path reports undecodable entries
   }
   if (entry === undefined) return undefined;
-  if (entry.ttlMs !== undefined && (ctx.extras || entry.staleMs)) {
+  if (judgedByAge(ctx, entry)) {
     const age = ageOf(ctx.cache.clock.now(), entry);
-    if (age < 0 || age >= entry.ttlMs) return undefined;
+    if (age < 0 || age >= (entry.ttlMs as number)) return undefined;
   }
   return { value: entry.value };
 }
