@@ -1,28 +1,30 @@
 /**
  * cachette on a real Redis Cluster (3 masters, one replica each, started once for the file): the
- * `cluster` store option and a cluster object as `client`, keys routed by slot, hits and misses on
- * every master, sliding TTL (PTTL), the cross-process lock whose two keys live in different slots,
- * invalidate and refresh, `many()` with one MGET per slot and one round trip per master, and
- * credentials given once reaching every node.
+ * shared behaviour of every topology (`helpers/topology-suite.ts`: hits, sliding TTL, stale serving,
+ * the lock, the breaker, invalidate / refresh / keyFor, many()) on the `cluster` store option, and
+ * what only a cluster has: the option's refusals, a cluster object as `client`, slots computed as
+ * the cluster does, `many()` with one MGET per slot and one round trip per master, and credentials
+ * given once reaching every node. A dead master is `cluster-chaos.test.ts`'s.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { createCluster } from 'redis';
 import { cached, CacheConfigError, createCache, RedisStore, type Cache } from '../../lib/index.js';
-import { lockKeyOf } from '../../lib/locks.js';
 import { keySlot } from '../../lib/stores/redis-cluster.js';
-import { deferred } from '../helpers/deferred.js';
 import { findSecret } from '../helpers/secrets.js';
 import { startCluster, type ClusterNode, type TestCluster } from '../helpers/cluster.js';
-import { waitFor } from '../helpers/redis-process.js';
+import { freePorts } from '../helpers/redis-process.js';
+import { dataNode, topologySuite, type DataNode } from '../helpers/topology-suite.js';
 
 const LIMIT_MS = 60_000;
 const quiet = { warn() {}, error() {} };
 
 let cluster: TestCluster;
+let dataNodes: Map<ClusterNode, DataNode>;
 const opened: Cache[] = [];
 
 beforeAll(async () => {
   cluster = await startCluster();
+  dataNodes = new Map(cluster.nodes.map((node) => [node, dataNode(`${node.host}:${node.port}`, node.inspect)]));
 }, LIMIT_MS);
 afterAll(async () => {
   await cluster?.stop();
@@ -126,78 +128,7 @@ describe('the cluster store option', () => {
   });
 });
 
-describe('cached() on a cluster', () => {
-  it('misses, stores each entry on the master of its slot, then hits on every master', async () => {
-    const cache = clusterCache('hits');
-    let runs = 0;
-    const f = cached(async (id: number) => ({ id, run: ++runs }), { cache, name: 'f', ttl: '1m' });
-    const ids = Array.from({ length: 30 }, (_, i) => i);
-    const masters = new Set(ids.map((id) => masterFor(f.keyFor(id))));
-    expect(masters.size).toBe(3);
-    const first = await Promise.all(ids.map((id) => f(id)));
-    expect(await Promise.all(ids.map((id) => f(id)))).toEqual(first);
-    expect(runs).toBe(30);
-    expect(f.stats).toMatchObject({ hits: 30, misses: 30, errors: 0 });
-    for (const id of ids) expect(await masterFor(f.keyFor(id)).inspect.get(f.keyFor(id))).toContain(`"id":${id}`);
-  });
-
-  it('slides the TTL of a hit with a per-call ttl (GETEX on the key\'s master)', async () => {
-    const cache = clusterCache('ttl');
-    const f = cached(async (id: number) => ({ id }), { cache, name: 'f', ttl: '10s' });
-    const ids = [1, 2, 3, 4, 5, 6];
-    await Promise.all(ids.map((id) => f(id)));
-    for (const id of ids) expect(await masterFor(f.keyFor(id)).inspect.pTTL(f.keyFor(id))).toBeLessThanOrEqual(10_000);
-    await Promise.all(ids.map((id) => f(id, { ttl: '10m' })));
-    expect(f.stats.hits).toBe(6);
-    for (const id of ids) expect(await masterFor(f.keyFor(id)).inspect.pTTL(f.keyFor(id))).toBeGreaterThan(500_000);
-  });
-
-  it('invalidates and refreshes an entry on its master', async () => {
-    const cache = clusterCache('inv');
-    let version = 0;
-    const f = cached(async (id: number) => ({ id, version: ++version }), { cache, name: 'f', ttl: '1m' });
-    await f(1);
-    const master = masterFor(f.keyFor(1));
-    expect(await f.invalidate(1)).toBe(true);
-    expect(await master.inspect.exists(f.keyFor(1))).toBe(0);
-    expect(await f(1)).toEqual({ id: 1, version: 2 });
-    expect(await f.refresh(1)).toEqual({ id: 1, version: 3 });
-    expect(await master.inspect.get(f.keyFor(1))).toContain('"version":3');
-    expect(await f(1)).toEqual({ id: 1, version: 3 });
-  });
-
-  it('runs the origin once across two processes with the lock, its key in another slot than the entry\'s', async () => {
-    const a = clusterCache('lock');
-    const b = clusterCache('lock');
-    const gate = deferred<void>();
-    let runs = 0;
-    const origin = async (id: number) => {
-      runs++;
-      await gate.promise;
-      return { id, run: runs };
-    };
-    const fa = cached(origin, { cache: a, name: 'user', ttl: '1m', lock: true });
-    const fb = cached(origin, { cache: b, name: 'user', ttl: '1m', lock: true });
-    let id = 0;
-    while (keySlot(lockKeyOf(fa.keyFor(id))) === keySlot(fa.keyFor(id)) || masterFor(lockKeyOf(fa.keyFor(id))) === masterFor(fa.keyFor(id))) id++;
-    const lockMaster = masterFor(lockKeyOf(fa.keyFor(id)));
-
-    const first = fa(id);
-    await waitFor('the lock', async () => (await lockMaster.inspect.exists(lockKeyOf(fa.keyFor(id)))) === 1, LIMIT_MS);
-    const second = Promise.all([fb(id), fb(id)]);
-    await waitFor('a lock wait', async () => fb.stats.lockWaits === 1, LIMIT_MS);
-    gate.resolve();
-    expect(await first).toEqual({ id, run: 1 });
-    expect(await second).toEqual([
-      { id, run: 1 },
-      { id, run: 1 },
-    ]);
-    expect(runs).toBe(1);
-    expect(fb.stats).toMatchObject({ lockTimeouts: 0, lockTakeovers: 0, errors: 0 });
-    // Released by the compare-and-delete script (one key: its own slot).
-    expect(await lockMaster.inspect.exists(lockKeyOf(fa.keyFor(id)))).toBe(0);
-  });
-
+describe('many() on a cluster', () => {
   it('reads many() with one MGET per slot, in one round trip per master, and only the misses reach the origin', async () => {
     const cache = clusterCache('many');
     let runs = 0;
@@ -225,21 +156,18 @@ describe('cached() on a cluster', () => {
     expect(commands).toBeGreaterThan(40); // random keys: about one slot, so one MGET, per item
   });
 
-  it('serves a stale entry and replaces it in the background', async () => {
-    let now = 1_700_000_000_000;
-    const cache = createCache({ store: { type: 'redis', cluster: { rootNodes: cluster.rootNodes } }, namespace: 'stale', logger: quiet, clock: { now: () => now } });
-    opened.push(cache);
-    let version = 0;
-    const f = cached(async (id: number) => ({ id, version: ++version }), { cache, name: 'f', ttl: '10s', staleWhileRevalidate: '1m' });
-    await f(1);
-    now += 20_000;
-    expect(await f(1)).toEqual({ id: 1, version: 1 });
-    const master = masterFor(f.keyFor(1));
-    await waitFor('the background refresh', async () => String(await master.inspect.get(f.keyFor(1))).includes('"version":2'), LIMIT_MS);
-    expect(await f(1)).toEqual({ id: 1, version: 2 });
-    expect(f.stats).toMatchObject({ stale: 1, hits: 1, misses: 1, errors: 0 });
-  });
 });
+
+topologySuite('Cluster', () => ({
+  owners: 3,
+  store: () => ({ type: 'redis', cluster: { rootNodes: cluster.rootNodes } }),
+  async unreachableStore() {
+    const ports = await freePorts(2);
+    return { type: 'redis', cluster: { rootNodes: ports.map((port) => ({ url: `redis://127.0.0.1:${port}` })) } };
+  },
+  ownerOf: async (key) => dataNodes.get(await cluster.masterOf(key))!,
+  owningNodes: () => cluster.masters().map((master) => dataNodes.get(master)!),
+}));
 
 describe('credentials on a cluster', () => {
   const password = 'cluster-pass-7f3a';

@@ -1,11 +1,11 @@
 /**
- * `f.many()` on a real Redis: the shared suite, one `MGET` per call (counted by the server's
- * INFO commandstats), sliding TTL with GETEX in one write, the writes of a batch, and fail-open.
+ * `f.many()` on a real Redis, beyond the shared suite (run on every topology by
+ * `helpers/topology-suite.ts`): one `MGET` per call (counted by the server's INFO commandstats),
+ * sliding TTL with GETEX in one write, the writes of a batch, and fail-open.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createClient } from 'redis';
 import { cached, createCache, type Cache } from '../../lib/index.js';
-import { manySuite } from '../helpers/many-suite.js';
 import { deferred } from '../helpers/deferred.js';
 import { startRedis, waitUntil, type TestRedis } from '../helpers/redis-server.js';
 
@@ -46,20 +46,6 @@ async function socketReads(): Promise<number> {
   const stats = await redis.admin.info('stats');
   return Number(/^total_reads_processed:(\d+)/m.exec(stats)?.[1]);
 }
-
-manySuite('redis', () => ({
-  cache: () => {
-    void redis.admin.configResetStat();
-    return redisCache();
-  },
-  async ttlOf(key) {
-    const pttl = await redis.admin.pTTL(key);
-    return pttl < 0 ? undefined : pttl;
-  },
-  async operations() {
-    return Object.values(await executed()).reduce((a, b) => a + b, 0);
-  },
-}));
 
 describe('f.many() round trips on Redis', () => {
   it('reads 100 items with exactly one MGET, hits and misses alike', async () => {

@@ -1,8 +1,10 @@
 /**
  * cachette on Redis Sentinel through node-redis' own `createSentinel`, on a real topology (a primary,
- * a replica and 3 sentinels from `helpers/sentinel.ts`, started once for the file): the config form,
- * a sentinel object you pass in, the shared behaviour (hits, misses, sliding TTL, lock, invalidate,
- * many), a replayed `SET NX` that finds its own token, and calls under load through a forced
+ * a replica and 3 sentinels from `helpers/sentinel.ts`, started once for the file): the shared
+ * behaviour of every topology (`helpers/topology-suite.ts`: hits, sliding TTL, stale serving, the
+ * lock, the breaker, invalidate / refresh / keyFor, many()) on the `sentinel` store option, and what
+ * only Sentinel has: the option's refusals, credentials in nodeClientOptions, a sentinel object you
+ * pass in, a replayed `SET NX` that finds its own token, and calls under load through a forced
  * failover and then a SIGKILLed primary. Waits are bounded polls on states; the failover figures go
  * to `.scratch/topology-figures.txt` (git-ignored; a green run prints nothing).
  */
@@ -12,11 +14,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createSentinel } from 'redis';
 import { cached, createCache, type Cache, type CacheConfig } from '../../lib/index.js';
 import { RedisStore } from '../../lib/stores/redis.js';
-import { deferred } from '../helpers/deferred.js';
-import { manySuite } from '../helpers/many-suite.js';
-import { waitFor } from '../helpers/redis-process.js';
-import { startSentinel, type TestSentinel } from '../helpers/sentinel.js';
+import { freePorts, waitFor } from '../helpers/redis-process.js';
+import { startSentinel, type SentinelDataNode, type TestSentinel } from '../helpers/sentinel.js';
 import { configError } from '../helpers/throws.js';
+import { dataNode, topologySuite, type DataNode } from '../helpers/topology-suite.js';
 
 const LIMIT_MS = 90_000;
 const FIGURES = join(__dirname, '..', '..', '.scratch', 'topology-figures.txt');
@@ -35,6 +36,7 @@ function recordingLogger() {
 }
 
 let sentinel: TestSentinel;
+let dataNodes: Map<SentinelDataNode, DataNode>;
 const opened: Cache[] = [];
 
 /** An ACL user on both data nodes (ACLs are not replicated), for the credentials of nodeClientOptions. */
@@ -43,6 +45,7 @@ const credentials = { username: USER, password: PASSWORD };
 
 beforeAll(async () => {
   sentinel = await startSentinel();
+  dataNodes = new Map([sentinel.primary, sentinel.replica].map((node) => [node, dataNode(`${node.host}:${node.port}`, node.inspect)]));
   for (const node of [sentinel.primary, sentinel.replica]) {
     await node.inspect.sendCommand(['ACL', 'SETUSER', USER, 'on', `>${PASSWORD}`, '~*', '+@all']);
   }
@@ -97,7 +100,7 @@ describe('store.sentinel config', () => {
   });
 });
 
-describe('cachette on Sentinel', () => {
+describe('Sentinel clients and credentials', () => {
   it('misses, then hits from the primary, connected in RESP2 as the user of nodeClientOptions', async () => {
     let runs = 0;
     const f = cached(async (id: number) => ({ id, run: ++runs }), { cache: sentinelCache({}, credentials), name: 'f', ttl: '1m' });
@@ -122,46 +125,6 @@ describe('cachette on Sentinel', () => {
     expect(await f(1)).toEqual({ id: 1 });
     const seen = JSON.stringify([error?.message, String(error?.stack), (error?.cause as Error | undefined)?.message, logger.lines.map((l) => [l.message, String((l.object as { err?: unknown }).err)])]);
     expect(seen).not.toContain(PASSWORD);
-  });
-
-  it('extends the TTL on a hit (sliding TTL, GETEX on the primary)', async () => {
-    const f = cached(async (id: number) => ({ id }), { cache: sentinelCache(), name: 'f', ttl: '1m' });
-    await f(1);
-    expect(await sentinel.primary.inspect.pTTL(f.keyFor(1))).toBeLessThanOrEqual(60_000);
-    expect(await f.callWith({ ttl: '1h' }, 1)).toEqual({ id: 1 });
-    expect(await sentinel.primary.inspect.pTTL(f.keyFor(1))).toBeGreaterThan(3_000_000);
-    expect(f.stats).toMatchObject({ hits: 1, misses: 1 });
-  });
-
-  it('runs the origin once for two caches (two sentinel clients) sharing the lock, and releases it', async () => {
-    const gate = deferred<void>();
-    let runs = 0;
-    const origin = async (id: number) => {
-      runs++;
-      await gate.promise;
-      return { id };
-    };
-    const a = cached(origin, { cache: sentinelCache(), name: 'f', ttl: '1m', lock: true });
-    const b = cached(origin, { cache: sentinelCache(), name: 'f', ttl: '1m', lock: true });
-    const first = a(7);
-    await waitFor('the first cache to take the lock', async () => (await sentinel.primary.inspect.exists(`${a.keyFor(7)}|lock`)) === 1, 10_000, 10);
-    const second = b(7);
-    await waitFor('the second cache to wait for the lock', async () => b.stats.lockWaits > 0 || runs > 1, 10_000, 10);
-    gate.resolve();
-    expect(await Promise.all([first, second])).toEqual([{ id: 7 }, { id: 7 }]);
-    expect(runs).toBe(1);
-    await waitFor('the lock to be released', async () => (await sentinel.primary.inspect.exists(`${a.keyFor(7)}|lock`)) === 0, 10_000, 10);
-  });
-
-  it('invalidates and refreshes on the primary', async () => {
-    let runs = 0;
-    const f = cached(async (id: number) => ({ id, run: ++runs }), { cache: sentinelCache(), name: 'f', ttl: '1m' });
-    await f(1);
-    await f.invalidate(1);
-    expect(await sentinel.primary.inspect.exists(f.keyFor(1))).toBe(0);
-    expect(await f(1)).toEqual({ id: 1, run: 2 });
-    expect(await f.refresh(1)).toEqual({ id: 1, run: 3 });
-    expect(await f(1)).toEqual({ id: 1, run: 3 });
   });
 
   it('takes a sentinel object you created, connects it and never closes it', async () => {
@@ -250,21 +213,15 @@ describe('a binary RedisStore on Sentinel', () => {
   });
 });
 
-manySuite('redis (Sentinel)', () => ({
-  cache: () => {
-    void sentinel.primary.inspect.configResetStat();
-    return sentinelCache();
+topologySuite('Sentinel', () => ({
+  owners: 1,
+  store: () => ({ type: 'redis', sentinel: { name: sentinel.name, sentinelRootNodes: sentinel.sentinelRootNodes } }),
+  async unreachableStore() {
+    const ports = await freePorts(2);
+    return { type: 'redis', sentinel: { name: sentinel.name, sentinelRootNodes: ports.map((port) => ({ host: '127.0.0.1', port })) } };
   },
-  async ttlOf(key) {
-    const pttl = await sentinel.primary.inspect.pTTL(key);
-    return pttl < 0 ? undefined : pttl;
-  },
-  async operations() {
-    const stats = await sentinel.primary.inspect.info('commandstats');
-    let calls = 0;
-    for (const match of stats.matchAll(/^cmdstat_(get|mget|getex|set|del|evalsha|eval):calls=(\d+)/gm)) calls += Number(match[2]);
-    return calls;
-  },
+  ownerOf: async () => dataNodes.get(sentinel.primary)!,
+  owningNodes: () => [dataNodes.get(sentinel.primary)!],
 }));
 
 describe('failover under load', () => {
