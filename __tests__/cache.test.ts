@@ -39,7 +39,7 @@ describe('createCache', () => {
     const cache = createCache({ clock });
     const f = cached(async () => 1, { cache, name: 'f' });
     await f();
-    expect((cache.store as MemoryStore).get('f')).toBe('c1|json|1234567||1');
+    expect((cache.store as MemoryStore).get('f')).toMatch(/^s1\|json\|1234567\|\|[\w-]{8}\.[\w-]{8}\|1$/);
   });
 });
 
@@ -68,7 +68,7 @@ describe('a custom serializer', () => {
     expect(await f()).toEqual({ a: 1 });
     expect(await f()).toEqual({ a: 1 });
     expect(calls).toEqual(['serialize', 'deserialize']);
-    expect((cache.store as MemoryStore).get('f')).toMatch(/^c1\|reversed\|\d+\|\|}1:"a"{$/);
+    expect((cache.store as MemoryStore).get('f')).toMatch(/^s1\|reversed\|\d+\|\|[\w-]{8}\.[\w-]{8}\|}1:"a"{$/);
   });
 
   it('works end to end with a binary serializer', async () => {

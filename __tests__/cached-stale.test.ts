@@ -8,6 +8,7 @@ import { decodeEntry, encodeEntry } from '../lib/entry.js';
 import { jsonSerializer } from '../lib/serializers/json.js';
 import { deferred, flush } from './helpers/deferred.js';
 import { fakeClock } from './helpers/fake-clock.js';
+import { stampsOf } from './helpers/stamps.js';
 
 const quiet = { warn() {}, error() {} };
 
@@ -54,7 +55,7 @@ describe('staleWhileRevalidate', () => {
     const getPrice = cached(async (id: number) => ({ id }), { cache, name: 'getPrice', ttl: '10s', staleWhileRevalidate: '50s' });
     await getPrice(1);
     expect(store.ttlOf(getPrice.keyFor(1))).toBe(60_000);
-    expect(String(store.get(getPrice.keyFor(1)))).toMatch(/^c2\|json\|\d+\|10000\|50000\|\d+\|\{"id":1\}$/);
+    expect(String(store.get(getPrice.keyFor(1)))).toMatch(/^s2\|json\|\d+\|10000\|50000\|\d+\|[\w-]{8}\.[\w-]{8}\|\{"id":1\}$/);
   });
 
   it('treats an entry past ttl + window as a miss', async () => {
@@ -154,12 +155,21 @@ describe('refreshAhead (XFetch)', () => {
 });
 
 describe('the envelope', () => {
-  it('reads a 0.1 (c1) entry with stale options on, judged by its own ttl', async () => {
+  it('reads a c1 entry with stale options on, judged by its own ttl', async () => {
     const { clock, store, cache } = setup();
     const f = cached(async () => 'new', { cache, name: 'f', ttl: 1000, staleWhileRevalidate: 5000 });
-    store.set(f.keyFor(), encodeEntry(jsonSerializer, 'old', clock.now(), 1000) as string, 1000);
+    store.set(f.keyFor(), encodeEntry(jsonSerializer, 'old', clock.now(), 1000, undefined, await stampsOf(cache, f.keyFor())) as string, 1000);
     expect(await f()).toBe('old');
     expect(f.stats.hits).toBe(1);
+  });
+
+  it('reads an entry written before 0.4 (no invalidation stamps) as a miss: a clear() may have passed it', async () => {
+    const { clock, store, cache } = setup();
+    const f = cached(async () => 'new', { cache, name: 'f', ttl: 1000 });
+    store.set(f.keyFor(), encodeEntry(jsonSerializer, 'old', clock.now(), 1000) as string, 1000);
+    expect(await f()).toBe('new');
+    expect(await f()).toBe('new');
+    expect(f.stats).toMatchObject({ hits: 1, misses: 1 });
   });
 
   it('round-trips the c2 fields', () => {

@@ -4,11 +4,12 @@
  * returns NaN, and a per-call ttl of 0 on a stale-window entry. Injected clock: nothing sleeps.
  */
 import { describe, expect, it } from '@jest/globals';
-import { cached, createCache, MemoryStore } from '../lib/index.js';
+import { cached, createCache, MemoryStore, type Cache } from '../lib/index.js';
 import { encodeEntry } from '../lib/entry.js';
 import { jsonSerializer } from '../lib/serializers/json.js';
 import { flush } from './helpers/deferred.js';
 import { fakeClock } from './helpers/fake-clock.js';
+import { stampsOf } from './helpers/stamps.js';
 
 function setup() {
   const clock = fakeClock();
@@ -62,16 +63,16 @@ describe('a per-call ttl of 0 on a hit', () => {
 });
 
 describe('an entry created ahead of the reader’s clock', () => {
-  function storeAhead(store: MemoryStore, key: string, now: number, aheadMs: number): void {
-    const payload = encodeEntry(jsonSerializer, 'ahead', now + aheadMs, 1000, { staleMs: 3_600_000, computeMs: 0 }) as string;
-    store.set(key, payload, 3_601_000);
+  async function storeAhead(cache: Cache, key: string, now: number, aheadMs: number): Promise<void> {
+    const payload = encodeEntry(jsonSerializer, 'ahead', now + aheadMs, 1000, { staleMs: 3_600_000, computeMs: 0 }, await stampsOf(cache, key)) as string;
+    (cache.store as MemoryStore).set(key, payload, 3_601_000);
   }
 
   it('counts as just written when it is at most 1 s ahead (clock skew between processes)', async () => {
-    const { clock, store, cache, kinds } = setup();
+    const { clock, cache, kinds } = setup();
     const { state, origin } = counter();
     const f = cached(origin, { cache, name: 'f', ttl: 1000, staleWhileRevalidate: '1h' });
-    storeAhead(store, f.keyFor(), clock.now(), 1000);
+    await storeAhead(cache, f.keyFor(), clock.now(), 1000);
     expect(await f()).toBe('ahead');
     expect(f.stats).toMatchObject({ hits: 1, stale: 0, errors: 0 });
     expect(state.runs).toBe(0);
@@ -82,10 +83,10 @@ describe('an entry created ahead of the reader’s clock', () => {
     ['', false],
     [' (with the miss lock, which reads the entry again)', true],
   ])('counts as expired when it is further ahead: served stale and refreshed, reported as kind clock%s', async (_lock, lock) => {
-    const { clock, store, cache, kinds } = setup();
+    const { clock, cache, kinds } = setup();
     const { state, origin } = counter();
     const f = cached(origin, { cache, name: 'f', ttl: 1000, staleWhileRevalidate: '1h', lock });
-    storeAhead(store, f.keyFor(), clock.now(), 1001);
+    await storeAhead(cache, f.keyFor(), clock.now(), 1001);
     expect(await f()).toBe('ahead');
     expect(f.stats).toMatchObject({ hits: 0, stale: 1, errors: 1 });
     await flush();
@@ -95,10 +96,10 @@ describe('an entry created ahead of the reader’s clock', () => {
   });
 
   it('is a miss for a function without a stale window, so a skewed writer cannot keep it fresh', async () => {
-    const { clock, store, cache } = setup();
+    const { clock, cache } = setup();
     const { state, origin } = counter();
     const f = cached(origin, { cache, name: 'f', ttl: 1000, refreshAhead: true });
-    storeAhead(store, f.keyFor(), clock.now(), 86_400_000);
+    await storeAhead(cache, f.keyFor(), clock.now(), 86_400_000);
     expect(await f()).toBe('run 1');
     expect(state.runs).toBe(1);
   });

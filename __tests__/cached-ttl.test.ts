@@ -2,10 +2,12 @@ import { describe, expect, it } from '@jest/globals';
 import { createCache } from '../lib/cache.js';
 import { cached } from '../lib/cached.js';
 import { MAX_TTL_MS } from '../lib/defaults.js';
+import { FunctionStamps } from '../lib/invalidation.js';
 import { write, type FunctionContext } from '../lib/engine.js';
 import { createStats } from '../lib/stats.js';
 import type { MemoryStore } from '../lib/stores/memory.js';
 import { fakeClock } from './helpers/fake-clock.js';
+import { stampsOf } from './helpers/stamps.js';
 import { RecordingStore } from './helpers/test-stores.js';
 
 const quiet = { warn() {}, error() {} };
@@ -72,7 +74,7 @@ describe('the function ttl', () => {
     const { clock, cache, store } = clockedCache();
     const f = cached(async () => 'v', { cache, name: 'f', ttl: '1m' });
     await f();
-    expect(store.get('f')).toBe(`c1|json|${clock.now()}|60000|"v"`);
+    expect(store.get('f')).toBe(`s1|json|${clock.now()}|60000|${await stampsOf(cache, 'f')}|"v"`);
   });
 });
 
@@ -191,8 +193,9 @@ describe('the longest ttl', () => {
       hardMs: undefined,
       staleWindowMs: 0,
       extras: false,
+      stamps: new FunctionStamps(cache.generations, ['f|gen']),
     };
-    await write(ctx, 'k', 'v', [], 1e16);
+    await write(ctx, 'k', 'v', [], 1e16, 0, 'stamps');
     expect(store.size).toBe(0);
     expect(ctx.stats.errors).toBe(1);
   });

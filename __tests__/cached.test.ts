@@ -58,7 +58,7 @@ describe('read-through', () => {
     const f = cached(async (id: number) => ({ id }), { cache, name: 'getThing' });
     await f(7);
     expect(f.keyFor(7)).toBe('getThing:7');
-    expect((cache.store as MemoryStore).get('getThing:7')).toMatch(/^c1\|json\|\d+\|\|\{"id":7\}$/);
+    expect((cache.store as MemoryStore).get('getThing:7')).toMatch(/^s1\|json\|\d+\|\|[\w-]{8}\.[\w-]{8}\|\{"id":7\}$/);
   });
 
   it('reads with one get per hit and writes with one set per miss', async () => {

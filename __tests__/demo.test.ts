@@ -82,7 +82,7 @@ function expectWalkthrough(run: Run, ttlLabel: string): void {
   // 1. miss, hit, bypass, invalidate
   expect(run.stdout).toContain('keyFor(101) → demo:getUserData:101');
   expect(outcomeAfter(run, 'call 1: getUserData(101)')).toMatch(/→ miss {2}lastUpdated /);
-  expect(run.stdout).toMatch(/demo:getUserData:101 → c1\|json\|\d+\|10000\|\{"userId":101,"name":"User 101","lastUpdated":"[^"]+"\}/);
+  expect(run.stdout).toMatch(/demo:getUserData:101 → s1\|json\|\d+\|10000\|[\w-]{8}\.[\w-]{8},[\w-]{8}\.[\w-]{8}\|\{"userId":101,"name":"User 101","lastUpdated":"[^"]+"\}/);
   expect(outcomeAfter(run, 'call 2: getUserData(101)')).toMatch(/→ hit .* same data\? true$/);
   expect(outcomeAfter(run, 'call 3: getUserData(101, { bypassCache: true })')).toMatch(/→ bypass .* fresh data\? true {2}origin ran\? true$/);
   expect(run.stdout).toMatch(/cache neither read nor written: .*\(untouched\? true\)/);
@@ -144,7 +144,7 @@ describe('npm run demo', () => {
     const banner = /^store: redis \(throwaway redis-server \S+ on 127\.0\.0\.1:(\d+)\)$/.exec(run.lines[0] ?? '');
     expect(banner).not.toBeNull();
     expectWalkthrough(run, 'PTTL');
-    expect(run.stdout).toContain('GET demo:getUserData:101 → c1|json|');
+    expect(run.stdout).toContain('GET demo:getUserData:101 → s1|json|');
     expect(run.stdout).toContain('commands the hit sent to Redis: GETEX x1 (read and extension in one round trip)');
     expect(run.stdout).toContain('cache closed, redis-server stopped');
     expect(await listening(Number(banner?.[1]))).toBe(false);
@@ -154,7 +154,7 @@ describe('npm run demo', () => {
     const run = await runDemo({ CACHETTE_DEMO_STORE: 'memory' });
     expect(run.lines[0]).toBe('store: memory (CACHETTE_DEMO_STORE=memory)');
     expectWalkthrough(run, 'ttlOf');
-    expect(run.stdout).toContain('cache.store.get demo:getUserData:101 → c1|json|');
+    expect(run.stdout).toContain('cache.store.get demo:getUserData:101 → s1|json|');
   }, 60_000);
 
   it('falls back to the memory store when there is no redis-server on PATH', async () => {

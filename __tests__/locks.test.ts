@@ -346,8 +346,10 @@ describe('the lock through cached() on one process', () => {
       get: (k) => inner.get(k),
       set: (k, v, t) => inner.set(k, v, t),
       delete: (k) => inner.delete(k),
-      setIfAbsent: () => {
-        throw new Error('NX refused');
+      // The lock's SET NX fails; the invalidation records (also made with it) do not.
+      setIfAbsent: (k, v, t) => {
+        if (k.endsWith('|lock')) throw new Error('NX refused');
+        return inner.setIfAbsent(k, v, t);
       },
       deleteIfEquals: (k, v) => inner.deleteIfEquals(k, v),
     };

@@ -104,7 +104,7 @@ describe('a logger passed to createCache', () => {
     await f(424242);
     expect(calls.map(([fields, message]) => [fields.kind, fields.fn, fields.store, message])).toEqual([
       ['read', 'getThing', 'broken', 'cachette: cache read failed; calling the origin'],
-      ['write', 'getThing', 'broken', 'cachette: cache write failed'],
+      ['write', 'getThing', 'broken', 'cachette: cache write failed (its invalidation records could not be read)'],
     ]);
     expect(calls.every(([fields]) => fields.err instanceof Error)).toBe(true);
     const text = JSON.stringify(calls.map(([fields, message]) => ({ ...fields, err: String(fields.err), message })));

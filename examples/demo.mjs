@@ -298,7 +298,8 @@ async function walkthrough(store) {
 
   const fetchesBefore = userFetches;
   const c3 = await step(getUserData, 'call 3: getUserData(101, { bypassCache: true })', () => getUserData(101, { bypassCache: true }));
-  const storedAfterBypass = JSON.parse(String(await store.raw(key)).replace(/^(?:[^|]*\|){4}/, ''));
+  // The envelope's header (s1|json|createdAt|ttl|stamps|) comes before the JSON.
+  const storedAfterBypass = JSON.parse(String(await store.raw(key)).replace(/^(?:[^|]*\|){5}/, ''));
   log(`     → ${c3.outcome}  lastUpdated ${clock(c3.value.lastUpdated)}  fresh data? ${c3.value.lastUpdated !== c1.value.lastUpdated}  origin ran? ${userFetches > fetchesBefore}`);
   log(
     `     cache neither read nor written: the entry still holds ${clock(storedAfterBypass.lastUpdated)}` +

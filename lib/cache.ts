@@ -6,12 +6,13 @@
 import { guardedClock, systemClock, type Clock } from './clock.js';
 import { describeReceived, toMs } from './duration.js';
 import { CacheStoreError } from './errors.js';
+import { generationKey, Generations, invalidateRecords, tagRecordKey, tagsProblem, type RunScopeLike } from './invalidation.js';
 import { Flights } from './flight.js';
 import { createQuietLogger, type FailureFields, type Logger } from './log.js';
 import { cacheConfigSchema, type BreakerConfig, type CacheConfig, type StoreConfig } from './config/cache-config.js';
-import { parseOrThrow } from './config/parse.js';
+import { configError, parseOrThrow } from './config/parse.js';
 import { resolveBreaker } from './config/resolve.js';
-import { DEFAULT_MAX_ENTRIES, DEFAULT_OP_TIMEOUT_MS } from './defaults.js';
+import { DEFAULT_CLEAR_POLL_MS, DEFAULT_MAX_ENTRIES, DEFAULT_OP_TIMEOUT_MS, TAG_RECORD_TTL_MS } from './defaults.js';
 import { jsonSerializer } from './serializers/json.js';
 import type { Serializer } from './serializers/serializer.js';
 import { MemoryStore } from './stores/memory.js';
@@ -51,6 +52,8 @@ export class Cache {
   readonly clock: Clock;
   /** @internal concurrent misses of one key share one origin run, across every function of this cache. */
   readonly flights = new Flights();
+  /** @internal the clear generations this process has seen (`clear()`, `f.clear()`). */
+  readonly generations: Generations;
   readonly #ownsStore: boolean;
   // A count, not a set of promises: tracking sits on every miss, and one shared settle handler
   // allocates nothing per write.
@@ -76,6 +79,89 @@ export class Cache {
     const { store, owned } = openStore(config.store, this, config.breaker);
     this.store = store;
     this.#ownsStore = owned;
+    this.generations = new Generations({
+      store,
+      pollMs: config.clearPollInterval === undefined ? DEFAULT_CLEAR_POLL_MS : (toMs(config.clearPollInterval) as number),
+      onPollError: (err) => this.report({ kind: 'read', store: store.name, err }, 'cachette: re-reading the clear generations failed; the last ones read stay in use'),
+    });
+  }
+
+  /**
+   * Invalidate every entry carrying any of `tags` (the `tags` option of {@link cached}), in every
+   * process: O(1) per tag, whatever the number of entries (one record per tag is changed; nothing
+   * is listed or scanned). Once it resolves, no process serves those entries: a tagged hit reads
+   * its tag records in the same round trip as the entry. Runs in flight in this process for them
+   * are abandoned (later calls start new ones), and an origin that started before the invalidation
+   * never writes a value that is served as fresh.
+   *
+   * With `{ stale: true }` the entries become stale instead of gone: functions with
+   * `staleWhileRevalidate` keep serving them while one background refresh replaces each, and
+   * `staleIfError` still answers with them when the origin fails; other functions miss.
+   *
+   * @example
+   * ```ts
+   * const getProduct = cached(loadProduct, { cache, ttl: '1h', tags: (id: number) => [`product:${id}`, 'catalog'] });
+   * await cache.invalidateTags(['product:42']);              // product 42 is gone everywhere
+   * await cache.invalidateTags(['catalog'], { stale: true }); // every product is stale: served while it refreshes
+   * ```
+   * @throws {CacheConfigError} (rejects) when `tags` is not an array of 1–64 non-empty strings of at
+   *   most 256 characters, or `options` is invalid.
+   * @throws {CacheStoreError} (rejects) when the store cannot be reached: the entries may still be
+   *   served, so unlike calls this does not fail open.
+   */
+  async invalidateTags(tags: readonly string[], options: InvalidateOptions = {}): Promise<void> {
+    const problem = tagsProblem(tags);
+    if (problem !== undefined) throw configError('tags', problem.replace(/^tags /, ''));
+    const stale = staleOption(options);
+    if (tags.length === 0) return;
+    const keys = tags.map((tag) => tagRecordKey(this.namespace, tag));
+    const covered = new Set(keys);
+    const abandon = (): void => this.flights.abandonWhere((scope) => (scope as RunScopeLike | undefined)?.tagKeys()?.some((key) => covered.has(key)) === true);
+    abandon();
+    try {
+      await invalidateRecords(this.store, keys, { stale, ttlMs: TAG_RECORD_TTL_MS });
+    } catch (err) {
+      this.report({ kind: 'delete', store: this.store.name, err }, 'cachette: invalidateTags failed');
+      throw err;
+    }
+    // Runs started while the records changed read the old ones: abandon them too.
+    abandon();
+  }
+
+  /**
+   * Invalidate every entry under this cache's namespace, of every function, in every process. O(1):
+   * one generation record changes. This process stops serving them when it resolves; other
+   * processes within `clearPollInterval` (1 s by default). `{ stale: true }` makes them stale
+   * instead of gone, as for {@link Cache.invalidateTags}. Functions with their own `namespace`
+   * option are under that namespace, not this one.
+   *
+   * @example
+   * ```ts
+   * const cache = createCache({ store: { type: 'redis', url }, namespace: 'app' });
+   * await cache.clear(); // every app:* entry of cachette is gone; keys that are not cachette's are untouched
+   * ```
+   * @throws {CacheConfigError} (rejects) when the cache has no `namespace`: clearing would have to
+   *   cover keys that are not cachette's; clear each function with `f.clear()` instead.
+   * @throws {CacheStoreError} (rejects) when the store cannot be reached.
+   */
+  async clear(options: InvalidateOptions = {}): Promise<void> {
+    if (this.namespace === undefined) {
+      throw configError('namespace', 'cache.clear() needs a namespace: without one it would cover keys that are not cachette\'s (clear each function with f.clear())');
+    }
+    await this.clearGeneration(generationKey(this.namespace), staleOption(options));
+  }
+
+  /** @internal change one clear generation (`cache.clear()`, `f.clear()`) and abandon its runs. */
+  async clearGeneration(key: string, stale: boolean): Promise<void> {
+    const abandon = (): void => this.flights.abandonWhere((scope) => (scope as RunScopeLike | undefined)?.generations.includes(key) === true);
+    abandon();
+    try {
+      await this.generations.clear(key, stale);
+    } catch (err) {
+      this.report({ kind: 'delete', store: this.store.name, err }, 'cachette: clear failed');
+      throw err;
+    }
+    abandon();
   }
 
   /** Cache writes that have not finished yet (those of `waitForWrite: false` calls included). */
@@ -129,6 +215,7 @@ export class Cache {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.generations.stop();
       while (this.#pending > 0) await new Promise<void>((resolve) => this.#drained.push(resolve));
       if (this.#ownsStore) await this.store.close?.();
     })();
@@ -168,6 +255,25 @@ export class Cache {
  */
 export function createCache(config: CacheConfig = {}): Cache {
   return new Cache(parseOrThrow(cacheConfigSchema, config) as CacheConfig);
+}
+
+/** Options of {@link Cache.invalidateTags}, {@link Cache.clear} and `f.clear()`. */
+export interface InvalidateOptions {
+  /**
+   * Make the entries stale instead of gone: served under the function's `staleWhileRevalidate`
+   * (while one background refresh replaces each) and `staleIfError`, misses for other functions.
+   * @defaultValue false
+   */
+  stale?: boolean;
+}
+
+/** The validated `stale` of {@link InvalidateOptions}. @internal */
+export function staleOption(options: unknown): boolean {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw configError('options', `expected { stale?: boolean }, received ${options === null ? 'null' : typeof options}`);
+  for (const key of Object.keys(options)) if (key !== 'stale') throw configError(`options.${key}`, 'unknown option (expected only stale)');
+  const stale: unknown = (options as { stale?: unknown }).stale;
+  if (stale !== undefined && typeof stale !== 'boolean') throw configError('options.stale', `expected a boolean, received ${stale === null ? 'null' : typeof stale}`);
+  return stale === true;
 }
 
 let processDefault: Cache | undefined;

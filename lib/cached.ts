@@ -3,13 +3,14 @@
  * `callWith`, `stats`, `original`).
  * @module
  */
-import { defaultCache } from './cache.js';
+import { defaultCache, staleOption, type InvalidateOptions } from './cache.js';
 import { cachedOptionsSchema, type AnyFunction, type CachedOptions, type ResultOf } from './config/cached-options.js';
 import { CALL_OPTION_NAMES, type CallOptions } from './config/call-options.js';
 import { configError, parseOrThrow } from './config/parse.js';
 import { REFRESH_CALL, resolveCallOptions, resolveFunction, type ResolvedCall } from './config/resolve.js';
 import { execute, executeMany, invalidate, type FunctionContext } from './engine.js';
 import { CacheKeyError } from './errors.js';
+import { FunctionStamps, generationKey } from './invalidation.js';
 import { claimKeyHead } from './key-owners.js';
 import { encodeArgs, joinKey, keyHead } from './keys.js';
 import { createStats, type CacheStats } from './stats.js';
@@ -122,6 +123,19 @@ export interface CachedFunction<F extends AnyFunction> {
    * @throws {CacheConfigError} (rejects) when `argsList` is not an array of arrays, or an option is invalid.
    */
   many(argsList: ReadonlyArray<Parameters<F>>, options?: CallOptions): Promise<Array<ResultOf<F>>>;
+  /**
+   * Invalidate every entry of this function (every argument list), in every process: O(1), one
+   * generation record changes. This process stops serving them when it resolves, other processes
+   * within the cache's `clearPollInterval` (1 s by default). Runs in flight for them are abandoned.
+   * `{ stale: true }` makes them stale instead of gone (see {@link Cache.invalidateTags}). Functions
+   * that share this one's keys (same `sharedContext`, or same `name` on purpose) are cleared with it.
+   * @example
+   * ```ts
+   * await getUser.clear();
+   * ```
+   * @throws {CacheStoreError} (rejects) when the store cannot be reached.
+   */
+  clear(options?: InvalidateOptions): Promise<void>;
   /** Run the origin, store its result (awaiting the write) and return it. Counted in `stats.refreshes`. */
   refresh(...args: Parameters<F>): Promise<ResultOf<F>>;
   /**
@@ -163,6 +177,18 @@ export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOpti
   const name = opts.name || fn.name || opts.sharedContext || opts.key;
   if (!name) throw configError('name', 'required when the function has no name (it identifies the function in keys); or give sharedContext or key');
   const cache = opts.cache ?? defaultCache();
+  const namespace = opts.namespace ?? cache.namespace;
+  const head = keyHead({
+    namespace,
+    keyPrefix: opts.keyPrefix,
+    identity: opts.key ?? opts.sharedContext ?? name,
+    version: opts.version,
+  });
+  // Entries are stamped with the namespace's generation (cache.clear()) and the function's (f.clear()).
+  const ownGeneration = generationKey(head);
+  const generations = namespace === undefined ? [ownGeneration] : [generationKey(namespace), ownGeneration];
+  const tags = opts.tags as readonly string[] | ((...args: unknown[]) => readonly string[]) | undefined;
+  const fixedTags = Array.isArray(tags) ? Object.freeze([...tags]) : undefined;
   const ctx: FunctionContext = {
     ...resolveFunction(opts),
     origin: fn as unknown as (...args: unknown[]) => unknown,
@@ -172,15 +198,10 @@ export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOpti
     ttlFn: typeof opts.ttl === 'function' ? (opts.ttl as FunctionContext['ttlFn']) : undefined,
     skipCache: opts.skipCache as FunctionContext['skipCache'],
     batch: opts.batch as FunctionContext['batch'],
+    tagsOf: tags === undefined ? undefined : fixedTags !== undefined ? () => fixedTags : (args) => (tags as (...args: unknown[]) => unknown)(...args),
+    stamps: new FunctionStamps(cache.generations, generations),
     stats: createStats(),
   };
-
-  const head = keyHead({
-    namespace: opts.namespace ?? cache.namespace,
-    keyPrefix: opts.keyPrefix,
-    identity: opts.key ?? opts.sharedContext ?? name,
-    version: opts.version,
-  });
   // Only a name taken from the function itself can collide by accident (two `load`s); a chosen
   // name, sharedContext or key shares entries on purpose.
   claimKeyHead(cache, head, fn, Boolean(opts.name || opts.sharedContext || opts.key));
@@ -259,6 +280,17 @@ export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOpti
           return executeMany(ctx, keys, list, call, helperThis(this));
         } catch (error) {
           return Promise.reject(error);
+        }
+      },
+    },
+    clear: {
+      value: async (options: InvalidateOptions = {}): Promise<void> => {
+        const stale = staleOption(options);
+        try {
+          await cache.clearGeneration(ownGeneration, stale);
+        } catch (error) {
+          ctx.stats.errors++;
+          throw error;
         }
       },
     },

@@ -58,3 +58,19 @@ export const MAX_TTL_MS = 1e15;
 
 /** Most entries a memory store may be given (`maxEntries`). */
 export const MAX_MEMORY_ENTRIES = 2 ** 31 - 1;
+
+/**
+ * How long a tag record lives after it was created or last invalidated, in ms (30 days). Tags are
+ * unbounded (`user:42`), so their records must expire; when one does, the entries carrying it
+ * become misses (never fresh again) and the next miss creates a new record.
+ */
+export const TAG_RECORD_TTL_MS = 30 * 24 * 3_600_000;
+
+/** How often each process re-reads the clear generations (`clearPollInterval`), in ms. */
+export const DEFAULT_CLEAR_POLL_MS = 1_000;
+
+/** Most tags one call may carry. */
+export const MAX_TAGS = 64;
+
+/** Longest tag, in characters. */
+export const MAX_TAG_LENGTH = 256;

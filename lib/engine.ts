@@ -15,11 +15,12 @@
  */
 import type { Cache } from './cache.js';
 import type { Duration } from './duration.js';
-import { MAX_TIMER_MS, MAX_TTL_MS } from './defaults.js';
+import { MAX_TIMER_MS, MAX_TTL_MS, TAG_RECORD_TTL_MS } from './defaults.js';
 import { toMs } from './duration.js';
 import { decodeEntry, encodeEntry, type Entry } from './entry.js';
 import { CacheBatchError, CacheOriginTimeoutError, CachePartialReadError, CacheUnavailableError } from './errors.js';
 import { callAs, FlightRun } from './flight.js';
+import { currentRecords, judgeStamps, readRecords, tagRecordKey, tagsProblem, type FunctionStamps, type RunScopeLike } from './invalidation.js';
 import { refuseAborted, waitFor } from './waiting.js';
 import { runLocked, type LockedMiss, type LockSettings } from './locks.js';
 import type { FailureKind } from './log.js';
@@ -60,7 +61,12 @@ export interface FunctionContext {
   readonly extras: boolean;
   /** The `batch` option: answers all the misses of one `many()` call in one call. */
   readonly batch?: ((argsList: unknown[][]) => unknown) | undefined;
+  /** The `tags` option as a function of the arguments; `undefined` for an untagged function. */
+  readonly tagsOf?: ((args: unknown[]) => unknown) | undefined;
+  /** The function's clear generations (its namespace's and its own). */
+  readonly stamps: FunctionStamps;
 }
+
 
 /**
  * Where one run's value comes from instead of calling the origin with the run's arguments: one
@@ -108,9 +114,11 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
   // ttl of 0 leaves the entry as it is.
   const extendMs = call?.ttlMs === undefined || call.ttlMs === 0 ? undefined : call.ttlMs + ctx.staleWindowMs;
   let raw: string | Uint8Array | undefined;
+  // The stamps an entry must carry to be served (and that a run started here writes with).
+  let expected = ctx.stamps.current();
   if (store.isAvailable?.() === false) {
     ctx.stats.skipped++; // an open circuit breaker: straight to the origin, no rejected read
-  } else {
+  } else if (expected !== undefined && ctx.tagsOf === undefined) {
     try {
       raw =
         extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit && store.getAndExpire !== undefined
@@ -119,11 +127,104 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
     } catch (error) {
       fail(ctx, 'read', error, 'cachette: cache read failed; calling the origin');
     }
+    // This process's own clear() may have landed during the read.
+    expected = ctx.stamps.current();
+  } else {
+    const read = await readStamped(ctx, key, args, extendMs);
+    raw = read.raw;
+    expected = read.expected;
   }
-  const judged = raw === undefined ? undefined : judgeRead(ctx, key, args, raw, self);
-  if (judged === undefined) return missWithFallback(ctx, key, args, call, undefined, self);
-  if (judged instanceof StaleFallback) return missWithFallback(ctx, key, args, call, judged.entry, self);
+  const judged = raw === undefined ? undefined : judgeRead(ctx, key, args, raw, self, expected);
+  if (judged === undefined) return missWithFallback(ctx, key, args, call, undefined, self, undefined, expected);
+  if (judged instanceof StaleFallback) return missWithFallback(ctx, key, args, call, judged.entry, self, undefined, expected);
   return judged.value;
+}
+
+/**
+ * The read of a tagged function, or of one whose clear generations are not loaded yet: (once) the
+ * generations, then the entry and its tag records, sent together (one round trip). Never rejects.
+ * `expected` is `undefined` when some record is missing or could not be read: no entry is then
+ * served, and a run computes its own stamps.
+ */
+async function readStamped(ctx: FunctionContext, key: string, args: unknown[], extendMs: number | undefined): Promise<{ raw: string | Uint8Array | undefined; expected: string | undefined }> {
+  const store = ctx.store;
+  const tagKeys = ctx.tagsOf === undefined ? undefined : tagKeysFor(ctx, args);
+  if (tagKeys === null) return { raw: undefined, expected: undefined };
+  let raw: string | Uint8Array | undefined;
+  let values: Array<string | undefined> | undefined;
+  try {
+    // The generations first (once per process and function): one operation, so that a half-open
+    // breaker's single probe is this read and not two at once.
+    if (ctx.stamps.current() === undefined) await ctx.stamps.load();
+    const reading = extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit && store.getAndExpire !== undefined ? store.getAndExpire(key, extendMs) : store.get(key);
+    if (tagKeys === undefined || tagKeys.length === 0) {
+      raw = await reading;
+    } else {
+      // Sent in the same tick: one round trip for the entry and its tag records.
+      const records = readRecords(store, tagKeys);
+      try {
+        [raw, values] = await Promise.all([reading, records]);
+      } catch (error) {
+        // Settle the other one: nothing may reject unhandled.
+        Promise.resolve(reading).catch(noop);
+        records.catch(noop);
+        throw error;
+      }
+    }
+  } catch (error) {
+    fail(ctx, 'read', error, 'cachette: cache read failed; calling the origin');
+    return { raw: undefined, expected: undefined };
+  }
+  const generations = ctx.stamps.current();
+  if (generations === undefined || (values !== undefined && values.includes(undefined))) return { raw, expected: undefined };
+  return { raw, expected: values === undefined ? generations : `${generations},${values.join(',')}` };
+}
+
+/**
+ * The record keys of the tags of a call with `args`: `null` (after reporting it) when the `tags`
+ * function threw or returned something that is not a list of tags: the call is then neither served
+ * from nor written to the cache.
+ */
+function tagKeysFor(ctx: FunctionContext, args: unknown[]): string[] | null {
+  let tags: unknown;
+  try {
+    tags = (ctx.tagsOf as (args: unknown[]) => unknown)(args);
+  } catch (error) {
+    fail(ctx, 'tags', error, `cachette: ${ctx.name}: the tags function threw; the call was not cached`);
+    return null;
+  }
+  const problem = tagsProblem(tags);
+  if (problem !== undefined) {
+    fail(ctx, 'tags', new TypeError(problem), `cachette: ${ctx.name}: invalid tags; the call was not cached`);
+    return null;
+  }
+  const namespace = ctx.cache.namespace;
+  return (tags as string[]).map((tag) => tagRecordKey(namespace, tag));
+}
+
+/**
+ * The stamps a run started now writes with: its generations and the current values of its tag
+ * records (created when missing). Synchronous when nothing has to be read (an untagged function whose
+ * generations are loaded). `undefined` (reported) when they cannot be had: the run's result is then
+ * returned but not written.
+ */
+function stampsNow(ctx: FunctionContext, args: unknown[]): string | undefined | Promise<string | undefined> {
+  const generations = ctx.stamps.current();
+  if (generations !== undefined && ctx.tagsOf === undefined) return generations;
+  const tagKeys = ctx.tagsOf === undefined ? [] : tagKeysFor(ctx, args);
+  if (tagKeys === null) return undefined;
+  return (async () => {
+    try {
+      const [, values] = await Promise.all([generations === undefined ? ctx.stamps.load() : undefined, tagKeys.length === 0 ? [] : currentRecords(ctx.store, tagKeys, TAG_RECORD_TTL_MS)]);
+      const current = ctx.stamps.current();
+      if (current === undefined) return undefined;
+      return values.length === 0 ? current : `${current},${values.join(',')}`;
+    } catch (error) {
+      // Counted as the write it prevents: a call whose store fails counts one read and one write failure.
+      fail(ctx, 'write', error, 'cachette: cache write failed (its invalidation records could not be read)');
+      return undefined;
+    }
+  })();
 }
 
 /**
@@ -158,12 +259,19 @@ export async function executeMany(
   const toRun: number[] = [];
   const fallbacks: Array<Entry | undefined> = [];
   const reading = reads(call);
+  let expectedList: Array<string | undefined> = [];
   if (reading) {
-    const raws = await readMany(ctx, unique.map((i) => keys[i] as string), call);
+    const failures = { read: false };
+    const [raws, stamped] = await Promise.all([readMany(ctx, unique.map((i) => keys[i] as string), call, failures), expectedMany(ctx, unique.map((i) => argsList[i] as unknown[]))]);
+    // A failed read of the records makes every item a miss: counted per item, as the reads it made
+    // useless, unless those reads failed too (already counted).
+    if (stamped.error !== undefined && !failures.read) failMany(ctx, unique.length, stamped.error);
+    const expected = stamped.expected;
+    expectedList = expected;
     for (let u = 0; u < unique.length; u++) {
       const i = unique[u] as number;
       const raw = raws[u];
-      const judged = raw === undefined ? undefined : judgeRead(ctx, keys[i] as string, argsList[i] as unknown[], raw, self);
+      const judged = raw === undefined ? undefined : judgeRead(ctx, keys[i] as string, argsList[i] as unknown[], raw, self, expected[u]);
       if (judged !== undefined && !(judged instanceof StaleFallback)) {
         answers[u] = judged.value;
         served[u] = true;
@@ -175,7 +283,7 @@ export async function executeMany(
         fallbacks.push(fallback);
       } else {
         // No batch, or a run in flight to join: exactly what a single call's miss does.
-        answers[u] = missWithFallback(ctx, keys[i] as string, argsList[i] as unknown[], call, fallback, self);
+        answers[u] = missWithFallback(ctx, keys[i] as string, argsList[i] as unknown[], call, fallback, self, undefined, expected[u]);
       }
     }
   } else {
@@ -189,7 +297,7 @@ export async function executeMany(
     const args = argsList[i] as unknown[];
     const source = sources?.[r];
     answers[u] = reading
-      ? missWithFallback(ctx, key, args, call, fallbacks[r], self, source)
+      ? missWithFallback(ctx, key, args, call, fallbacks[r], self, source, expectedList[u])
       : waitFor(ctx, unreadRun(ctx, key, args, call as ResolvedCall, self, source), call, undefined, staleServed);
   }
   const results: unknown[] = new Array(keys.length);
@@ -222,7 +330,7 @@ function countDuplicate(ctx: FunctionContext, call: ResolvedCall | undefined, se
  * them to the socket together (still one round trip, one command per key). A store without
  * `getMany` is read with `get` per key, in parallel.
  */
-async function readMany(ctx: FunctionContext, keys: string[], call: ResolvedCall | undefined): Promise<ReadonlyArray<string | Uint8Array | undefined>> {
+async function readMany(ctx: FunctionContext, keys: string[], call: ResolvedCall | undefined, failures: { read: boolean }): Promise<ReadonlyArray<string | Uint8Array | undefined>> {
   const store = ctx.store;
   if (store.isAvailable?.() === false) {
     ctx.stats.skipped += keys.length; // an open circuit breaker: straight to the origin, no rejected read
@@ -241,6 +349,7 @@ async function readMany(ctx: FunctionContext, keys: string[], call: ResolvedCall
         failMany(ctx, error.failed, error.cause instanceof CacheUnavailableError ? error.cause : error);
         return error.payloads;
       }
+      failures.read = true;
       failMany(ctx, keys.length, error);
       return [];
     }
@@ -250,11 +359,47 @@ async function readMany(ctx: FunctionContext, keys: string[], call: ResolvedCall
       try {
         return await (extend === undefined ? store.get(key) : extend(key, extendMs as number));
       } catch (error) {
+        failures.read = true;
         failMany(ctx, 1, error);
         return undefined;
       }
     }),
   );
+}
+
+/**
+ * The stamps each item of a `many()` must carry (see {@link readStamped}), read together with the
+ * entries: the generations once, and every item's tag records in one `getMany`. Never rejects: a
+ * failure (returned, for the caller to count) leaves every item without stamps (no entry served;
+ * each run reads its own).
+ */
+async function expectedMany(ctx: FunctionContext, argsList: unknown[][]): Promise<{ expected: Array<string | undefined>; error?: unknown }> {
+  if (ctx.store.isAvailable?.() === false) return { expected: [] };
+  const generations = ctx.stamps.current();
+  if (generations !== undefined && ctx.tagsOf === undefined) return { expected: argsList.map(() => generations) };
+  const tagKeys = ctx.tagsOf === undefined ? undefined : argsList.map((args) => tagKeysFor(ctx, args));
+  const unique = tagKeys === undefined ? [] : [...new Set(tagKeys.flatMap((keys) => keys ?? []))];
+  let values: Array<string | undefined>;
+  try {
+    [, values] = await Promise.all([generations === undefined ? ctx.stamps.load() : undefined, readRecords(ctx.store, unique)]);
+  } catch (error) {
+    return { expected: [], error };
+  }
+  const current = ctx.stamps.current();
+  if (current === undefined) return { expected: [] };
+  if (tagKeys === undefined) return { expected: argsList.map(() => current) };
+  const byKey = new Map(unique.map((key, i) => [key, values[i]]));
+  const expected = tagKeys.map((keys) => {
+    if (keys === null) return undefined;
+    const parts = [current];
+    for (const key of keys) {
+      const value = byKey.get(key);
+      if (value === undefined) return undefined;
+      parts.push(value);
+    }
+    return parts.join(',');
+  });
+  return { expected };
 }
 
 /** A read that failed for `count` items: counted per item (like `count` single calls), reported once. */
@@ -305,7 +450,7 @@ class StaleFallback {
  * {@link StaleFallback} for a miss whose origin may fail, or `undefined` for a plain miss
  * (undecodable entries are reported here).
  */
-function judgeRead(ctx: FunctionContext, key: string, args: unknown[], raw: string | Uint8Array, self: unknown): Entry | StaleFallback | undefined {
+function judgeRead(ctx: FunctionContext, key: string, args: unknown[], raw: string | Uint8Array, self: unknown, expected: string | undefined): Entry | StaleFallback | undefined {
   let entry;
   try {
     // Functions without stale windows or refresh-ahead need only the value: skip parsing the header's numbers.
@@ -315,11 +460,17 @@ function judgeRead(ctx: FunctionContext, key: string, args: unknown[], raw: stri
     return undefined;
   }
   if (entry === undefined) return undefined;
+  // Untagged and not cleared since it was written: the stamps are equal strings.
+  if (entry.stamps !== expected || expected === undefined) {
+    const verdict = expected === undefined ? 'gone' : judgeStamps(entry.stamps, expected);
+    if (verdict === 'gone') return undefined;
+    if (verdict === 'stale') return judgeExpired(ctx, key, args, entry, self, expected as string);
+  }
   if (!judgedByAge(ctx, entry)) {
     ctx.stats.hits++;
     return entry;
   }
-  const fallback = judgeEntry(ctx, key, args, entry, self);
+  const fallback = judgeEntry(ctx, key, args, entry, self, expected as string);
   if (fallback === undefined) return entry;
   return fallback === null ? undefined : new StaleFallback(fallback);
 }
@@ -331,7 +482,7 @@ function judgeRead(ctx: FunctionContext, key: string, args: unknown[], raw: stri
  * - within `staleIfError` → return it as the fallback for a failing origin;
  * - older → `null`: a plain miss.
  */
-function judgeEntry(ctx: FunctionContext, key: string, args: unknown[], entry: Entry, self: unknown): Entry | undefined | null {
+function judgeEntry(ctx: FunctionContext, key: string, args: unknown[], entry: Entry, self: unknown, stamps: string): Entry | undefined | null {
   const ttlMs = entry.ttlMs as number;
   let age = ageOf(ctx.cache.clock.now(), entry);
   if (age < 0) {
@@ -341,7 +492,7 @@ function judgeEntry(ctx: FunctionContext, key: string, args: unknown[], entry: E
   if (age < ttlMs) {
     ctx.stats.hits++;
     if (ctx.refreshBeta !== undefined && refreshEarly(ctx.refreshBeta, entry.computeMs ?? 0, ttlMs - age)) {
-      if (refreshInBackground(ctx, key, args, self)) ctx.stats.earlyRefreshes++;
+      if (refreshInBackground(ctx, key, args, self, stamps)) ctx.stats.earlyRefreshes++;
     }
     return undefined;
   }
@@ -349,10 +500,30 @@ function judgeEntry(ctx: FunctionContext, key: string, args: unknown[], entry: E
   const storedWindow = entry.staleMs ?? 0;
   if (age < ttlMs + Math.min(ctx.swrMs, storedWindow)) {
     ctx.stats.stale++;
-    refreshInBackground(ctx, key, args, self);
+    refreshInBackground(ctx, key, args, self, stamps);
     return undefined;
   }
   return age < ttlMs + Math.min(ctx.staleIfErrorMs, storedWindow) ? entry : null;
+}
+
+/**
+ * An entry expired by `{ stale: true }` (a soft token of one of its records changed): served as a
+ * stale entry past its ttl would be, with a background refresh, within the function's
+ * `staleWhileRevalidate`; kept as the fallback of a failing origin within `staleIfError`; a miss
+ * otherwise, and always once it is past its stale window.
+ */
+function judgeExpired(ctx: FunctionContext, key: string, args: unknown[], entry: Entry, self: unknown, stamps: string): Entry | StaleFallback | undefined {
+  if (entry.ttlMs !== undefined && ctx.extras) {
+    const age = ageOf(ctx.cache.clock.now(), entry);
+    const window = entry.ttlMs + Math.min(Math.max(ctx.swrMs, ctx.staleIfErrorMs), entry.staleMs ?? 0);
+    if (age < 0 || age >= window) return undefined;
+  }
+  if (ctx.swrMs > 0) {
+    ctx.stats.stale++;
+    refreshInBackground(ctx, key, args, self, stamps);
+    return entry;
+  }
+  return ctx.staleIfErrorMs > 0 ? new StaleFallback(entry) : undefined;
 }
 
 /**
@@ -392,9 +563,9 @@ function refreshEarly(beta: number, computeMs: number, remainingMs: number): boo
 }
 
 /** Start a background refresh of `key` unless a run is already in flight. Returns whether one started. */
-function refreshInBackground(ctx: FunctionContext, key: string, args: unknown[], self: unknown): boolean {
+function refreshInBackground(ctx: FunctionContext, key: string, args: unknown[], self: unknown, stamps: string): boolean {
   if (ctx.cache.flights.get(key) !== undefined) return false;
-  const run = startRun(ctx, key, args, undefined, self, undefined);
+  const run = startRun(ctx, key, args, undefined, self, undefined, stamps);
   run.promise.catch((error: unknown) => fail(ctx, 'refresh', error, 'cachette: a background refresh failed; the stale value stays'));
   if (ctx.hardMs !== undefined && ctx.hardMs <= MAX_TIMER_MS) retireAfter(ctx, run, ctx.hardMs);
   return true;
@@ -421,7 +592,8 @@ function missWithFallback(
   call: ResolvedCall | undefined,
   fallback: Entry | undefined,
   self: unknown,
-  source?: Source,
+  source: Source | undefined,
+  known: string | undefined,
 ): Promise<unknown> {
   ctx.stats.misses++;
   const running = joinableRun(ctx, key);
@@ -430,7 +602,7 @@ function missWithFallback(
     running.join();
     return waitFor(ctx, running, call, fallback, staleServed);
   }
-  return waitFor(ctx, startRun(ctx, key, args, call, self, source), call, fallback, staleServed);
+  return waitFor(ctx, startRun(ctx, key, args, call, self, source, known), call, fallback, staleServed);
 }
 
 function joinableRun(ctx: FunctionContext, key: string): FlightRun | undefined {
@@ -463,17 +635,39 @@ function privateRun(ctx: FunctionContext, args: unknown[], self: unknown, source
  * a newer run for the key started meanwhile (a forced refresh) or the key was invalidated: their
  * value is newer, so this one must not overwrite it.
  */
-function startRun(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined, self: unknown, source: Source | undefined): FlightRun {
+function startRun(
+  ctx: FunctionContext,
+  key: string,
+  args: unknown[],
+  call: ResolvedCall | undefined,
+  self: unknown,
+  source: Source | undefined,
+  known?: string,
+): FlightRun {
   const run = new FlightRun();
-  if (ctx.lock !== undefined && (call === undefined || call.read)) {
+  // The stamps are taken before the origin starts: an invalidation while it runs makes its entry
+  // stale or gone, never fresh.
+  const stamps = known ?? (call !== undefined && !call.write ? undefined : stampsNow(ctx, args));
+  const go = (stamped: string | undefined): Promise<unknown> => {
     // Read-through misses and background refreshes share one origin run across processes;
     // bypasses and forced refreshes (call.read false) never wait for another process.
-    run.promise = runLocked(ctx.lock, lockedMiss(ctx, key, args, call, self, run, source));
-  } else {
-    run.promise = runAndStore(ctx, key, args, call, self, run, source);
-  }
+    if (ctx.lock !== undefined && (call === undefined || call.read)) return runLocked(ctx.lock, lockedMiss(ctx, key, args, call, self, run, source, stamped));
+    return runAndStore(ctx, key, args, call, self, run, source, stamped);
+  };
+  run.promise = stamps instanceof Promise ? stamps.then(go) : go(stamps);
+  run.scope = { generations: ctx.stamps.keys, tagKeys: () => (ctx.tagsOf === undefined ? undefined : (tagKeysQuiet(ctx, args) ?? [])) } satisfies RunScopeLike;
   ctx.cache.flights.start(key, run.promise, run);
   return run;
+}
+
+/** The tag record keys of `args` without reporting a failure (already reported by the run or read). */
+function tagKeysQuiet(ctx: FunctionContext, args: unknown[]): string[] | undefined {
+  try {
+    const tags = (ctx.tagsOf as (args: unknown[]) => unknown)(args);
+    return tagsProblem(tags) === undefined ? (tags as string[]).map((tag) => tagRecordKey(ctx.cache.namespace, tag)) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** What the miss lock needs for one run: how to read the key as a hit would, and the holder's work. */
@@ -485,15 +679,16 @@ function lockedMiss(
   self: unknown,
   run: FlightRun,
   source: Source | undefined,
+  stamps: string | undefined,
 ): LockedMiss {
   return {
     store: ctx.store,
     key,
     stats: ctx.stats,
     waitForWrite: call?.waitForWrite ?? ctx.waitForWrite,
-    decode: (raw) => freshValue(ctx, raw),
+    decode: (raw) => freshValue(ctx, raw, stamps),
     compute: async () => {
-      const { value, stored } = await originThenStore(ctx, key, args, call, self, run, source);
+      const { value, stored } = await originThenStore(ctx, key, args, call, self, run, source, stamps);
       return { value, stored: stored ?? NOTHING_STORED };
     },
     fail: (error, message) => fail(ctx, 'lock', error, message),
@@ -510,14 +705,15 @@ function lockedMiss(
 const NOTHING_STORED: Promise<void> = Promise.resolve();
 
 /** The value a hit would serve from `raw` (fresh, decodable), wrapped; `undefined` otherwise. */
-function freshValue(ctx: FunctionContext, raw: string | Uint8Array): { value: unknown } | undefined {
+function freshValue(ctx: FunctionContext, raw: string | Uint8Array, stamps: string | undefined): { value: unknown } | undefined {
   let entry: Entry | undefined;
   try {
     entry = decodeEntry(ctx.cache.serializer, raw);
   } catch {
     return undefined; // the holder overwrites it; the read path reports undecodable entries
   }
-  if (entry === undefined) return undefined;
+  // Written under other stamps (before an invalidation this run's read saw): not this run's answer.
+  if (entry === undefined || stamps === undefined || judgeStamps(entry.stamps, stamps) !== 'fresh') return undefined;
   if (judgedByAge(ctx, entry)) {
     const age = ageOf(ctx.cache.clock.now(), entry);
     if (age < 0 || age >= (entry.ttlMs as number)) return undefined;
@@ -534,8 +730,9 @@ async function runAndStore(
   self: unknown,
   run: FlightRun,
   source: Source | undefined,
+  stamps: string | undefined,
 ): Promise<unknown> {
-  const { value, stored } = await originThenStore(ctx, key, args, call, self, run, source);
+  const { value, stored } = await originThenStore(ctx, key, args, call, self, run, source, stamps);
   if (stored !== undefined && (call?.waitForWrite ?? ctx.waitForWrite)) await stored;
   return value;
 }
@@ -552,13 +749,14 @@ async function originThenStore(
   self: unknown,
   run: FlightRun,
   source: Source | undefined,
+  stamps: string | undefined,
 ): Promise<{ value: unknown; stored: Promise<void> | undefined }> {
   const clock = ctx.cache.clock;
   const started = ctx.extras ? clock.now() : 0;
   const value = await callOrigin(ctx, args, self, run, source);
   // A wall clock set back while the origin ran must not give a negative duration (an unreadable header).
   const computeMs = ctx.extras ? Math.max(0, clock.now() - started) : 0;
-  return { value, stored: storeResult(ctx, key, value, args, call, run.promise, computeMs) };
+  return { value, stored: storeResult(ctx, key, value, args, call, run.promise, computeMs, stamps) };
 }
 
 /** Start writing a fresh result, when this run may (see {@link startRun}); `undefined` when it may not. */
@@ -570,10 +768,12 @@ function storeResult(
   call: ResolvedCall | undefined,
   run: Promise<unknown>,
   computeMs: number,
+  stamps: string | undefined,
 ): Promise<void> | undefined {
-  if (call !== undefined && !call.write) return undefined;
+  // No stamps: they could not be read (reported); an entry without them would never be served.
+  if ((call !== undefined && !call.write) || stamps === undefined) return undefined;
   if (!ctx.cache.flights.isCurrent(key, run)) return undefined;
-  const writing = write(ctx, key, value, args, call?.ttlMs, computeMs);
+  const writing = write(ctx, key, value, args, call?.ttlMs, computeMs, stamps);
   // Every write is tracked (not only background ones), so cache.close() never cuts one short.
   ctx.cache.track(writing);
   return writing;
@@ -586,7 +786,8 @@ export async function write(
   value: unknown,
   args: unknown[],
   callTtlMs: number | undefined,
-  computeMs = 0,
+  computeMs: number,
+  stamps: string,
 ): Promise<void> {
   // An open circuit breaker would refuse the write: skip the encoding and the rejected promise.
   if (ctx.store.isAvailable?.() === false) {
@@ -614,7 +815,7 @@ export async function write(
   const extras = ctx.extras ? { staleMs, computeMs } : undefined;
   let payload;
   try {
-    payload = encodeEntry(ctx.cache.serializer, value, ctx.cache.clock.now(), stored, extras);
+    payload = encodeEntry(ctx.cache.serializer, value, ctx.cache.clock.now(), stored, extras, stamps);
   } catch (error) {
     // Named per function: the default logger prints one line per kind, so the line must say whose result it was.
     fail(ctx, 'encode', error, `cachette: ${ctx.name}: the result could not be serialized; it was returned but not cached`);

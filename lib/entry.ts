@@ -5,7 +5,9 @@
  * - `c1|<serializer>|<createdAt>|<ttlMs>|<payload>`: written when the function uses no stale window
  *   and no refresh-ahead (the common case, and everything 0.1 wrote);
  * - `c2|<serializer>|<createdAt>|<ttlMs>|<staleMs>|<computeMs>|<payload>`: adds the stale window the
- *   entry was stored with (its physical TTL is `ttlMs + staleMs`) and how long the origin took.
+ *   entry was stored with (its physical TTL is `ttlMs + staleMs`) and how long the origin took;
+ * - `s1|…|<stamps>|<payload>` and `s2|…|<stamps>|<payload>`: `c1` and `c2` with the invalidation
+ *   stamps the entry was written under (everything 0.4 writes, see `invalidation.ts`).
  *
  * Fields:
  * - `c1`/`c2`: magic and format version. Both keep reading in later versions.
@@ -17,6 +19,8 @@
  * - `<createdAt>`: epoch milliseconds when the value was computed; `createdAt + ttlMs` is the
  *   logical expiry.
  * - `<ttlMs>`: the time to live it was stored with, empty for no expiry.
+ * - `<stamps>`: the values of the entry's clear generations and tag records when its origin started
+ *   (`[A-Za-z0-9_.,-]`, never `|`): a reader compares them with the current ones.
  *
  * Binary serializers get the same ASCII header followed by their bytes. Anything that does not parse
  * as an entry (foreign bytes, another serializer, a truncated value) decodes to `undefined`: a miss.
@@ -38,6 +42,8 @@ export interface Entry {
   readonly staleMs?: number | undefined;
   /** How long the origin took to compute it, in ms (`c2` only). */
   readonly computeMs?: number | undefined;
+  /** The invalidation stamps it was written under (`s1`/`s2` only); `undefined` for a 0.3 entry. */
+  readonly stamps?: string | undefined;
 }
 
 /** The `c2` fields: written only when a function uses stale windows or refresh-ahead. */
@@ -51,8 +57,10 @@ const UNDEFINED_TAG = '~';
 const TAGGED_SUFFIX = '+t';
 const isUint8Array = types.isUint8Array;
 const SEP = 0x7c; // '|'
-/** Longest header we look into when decoding bytes (magic + name + four numbers). */
-const MAX_HEADER = 128;
+/** Longest stamps field an entry carries (a clear generation pair and up to 64 tag records). */
+export const MAX_STAMPS_LENGTH = 2048;
+/** Longest header we look into when decoding bytes (magic + name + four numbers + stamps). */
+const MAX_HEADER = 128 + MAX_STAMPS_LENGTH;
 
 /** Encode `value` for the store. @throws {CacheSerializationError} when the serializer fails. */
 export function encodeEntry(
@@ -61,11 +69,13 @@ export function encodeEntry(
   createdAt: number,
   ttlMs: number | undefined,
   extras?: EntryExtras,
+  stamps?: string,
 ): string | Buffer {
   // Whole milliseconds: the header holds digits only (a performance.now() clock has fractions).
   let tail = `|${Math.floor(createdAt)}|${ttlMs ?? ''}|`;
   if (extras !== undefined) tail += `${Math.ceil(extras.staleMs)}|${Math.ceil(extras.computeMs)}|`;
-  const magic = extras === undefined ? 'c1|' : 'c2|';
+  if (stamps !== undefined) tail += `${stamps}|`;
+  const magic = stamps === undefined ? (extras === undefined ? 'c1|' : 'c2|') : extras === undefined ? 's1|' : 's2|';
   if (value === undefined) return magic + UNDEFINED_TAG + tail;
   const form = (serializer as Partial<TaggedSerializer>)[TAGGED_FORM];
   if (form !== undefined) {
@@ -118,14 +128,24 @@ function encodeFailure(serializer: Serializer, error: unknown): CacheSerializati
  * @throws {CacheSerializationError} when the header is ours but the serializer cannot decode the payload.
  */
 export function decodeEntry(serializer: Serializer, raw: string | Uint8Array, meta = true): Entry | undefined {
-  if (typeof raw === 'string') return meta || !raw.startsWith('c1|') ? decodeText(serializer, raw) : decodeValueC1(serializer, raw);
+  if (typeof raw === 'string') {
+    if (meta) return decodeText(serializer, raw);
+    if (raw.startsWith('s1|')) return decodeValueOnly(serializer, raw, true);
+    return raw.startsWith('c1|') ? decodeValueOnly(serializer, raw, false) : decodeText(serializer, raw);
+  }
   return decodeBytes(serializer, Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
 }
 
-/** Number of `|`-separated header fields after the magic: tag, createdAt, ttl (+ stale, compute for c2). */
+/**
+ * Number of `|`-separated header fields after the magic: tag, createdAt, ttl (+ stale, compute for
+ * c2), + stamps for s1 and s2.
+ */
 function fieldCount(raw: string): number {
-  if (raw.startsWith('c1|')) return 3;
-  if (raw.startsWith('c2|')) return 5;
+  const version = raw.slice(0, 3);
+  if (version === 'c1|') return 3;
+  if (version === 'c2|') return 5;
+  if (version === 's1|') return 4;
+  if (version === 's2|') return 6;
   return 0;
 }
 
@@ -141,7 +161,7 @@ function decodeText(serializer: Serializer, raw: string): Entry | undefined {
     ends.push(at);
   }
   const header = (i: number): string => raw.slice(ends[i - 1]! + 1, ends[i]);
-  const meta = parseMeta(fields, header);
+  const meta = withStamps(raw.charCodeAt(0) === 115 /* s */, fields, header);
   if (meta === undefined) return undefined;
   const tag = raw.slice(3, ends[0]);
   const last = ends[fields - 1]!;
@@ -152,23 +172,26 @@ function decodeText(serializer: Serializer, raw: string): Entry | undefined {
 }
 
 /**
- * The hit path when the caller needs only the value (no stale windows, no refresh-ahead): the header
- * is checked in place, its numbers are not parsed (`createdAt` is reported as 0, `ttlMs` as unknown).
+ * The hit path when the caller needs only the value (no stale windows, no refresh-ahead), for `c1`
+ * and (`stamped`) `s1` entries: the header is checked in place, its numbers are not parsed
+ * (`createdAt` is reported as 0, `ttlMs` as unknown); the stamps are sliced out.
  */
-function decodeValueC1(serializer: Serializer, raw: string): Entry | undefined {
+function decodeValueOnly(serializer: Serializer, raw: string, stamped: boolean): Entry | undefined {
   const a = raw.indexOf('|', 3);
   const b = a < 0 ? -1 : raw.indexOf('|', a + 1);
   const c = b < 0 ? -1 : raw.indexOf('|', b + 1);
-  if (c < 0 || !digitsOnly(raw, a + 1, b, false) || !digitsOnly(raw, b + 1, c, true)) return undefined;
+  const d = !stamped || c < 0 ? c : raw.indexOf('|', c + 1);
+  if (d < 0 || !digitsOnly(raw, a + 1, b, false) || !digitsOnly(raw, b + 1, c, true)) return undefined;
+  const stamps = stamped ? raw.slice(c + 1, d) : undefined;
   const tagLength = a - 3;
   if (tagLength === 1 && raw.charCodeAt(3) === 126 /* ~ */) {
-    return c === raw.length - 1 ? { value: undefined, createdAt: 0, ttlMs: undefined } : undefined;
+    return d === raw.length - 1 ? { value: undefined, createdAt: 0, ttlMs: undefined, stamps } : undefined;
   }
   if (tagLength !== serializer.name.length || !raw.startsWith(serializer.name, 3)) {
-    return taggedEntry(serializer, raw.slice(3, a), raw.slice(c + 1), UNKNOWN_META);
+    return taggedEntry(serializer, raw.slice(3, a), raw.slice(d + 1), stamped ? { ...UNKNOWN_META, stamps } : UNKNOWN_META);
   }
-  const payload = raw.slice(c + 1);
-  return { value: runDeserialize(serializer, serializer.binary ? Buffer.from(payload, 'latin1') : payload), createdAt: 0, ttlMs: undefined };
+  const payload = raw.slice(d + 1);
+  return { value: runDeserialize(serializer, serializer.binary ? Buffer.from(payload, 'latin1') : payload), createdAt: 0, ttlMs: undefined, stamps };
 }
 
 /** `raw[from, to)` is 1–16 decimal digits (or empty, when `allowEmpty`). */
@@ -212,7 +235,7 @@ function decodeBytes(serializer: Serializer, raw: Buffer): Entry | undefined {
     ends.push(at);
   }
   const header = (i: number): string => raw.toString('latin1', ends[i - 1]! + 1, ends[i]);
-  const meta = parseMeta(fields, header);
+  const meta = withStamps(raw[0] === 115 /* s */, fields, header);
   if (meta === undefined) return undefined;
   const tag = raw.toString('latin1', 3, ends[0]);
   const last = ends[fields - 1]!;
@@ -244,6 +267,13 @@ function taggedEntry(serializer: Serializer, tag: string, payload: string, meta:
     throw decodeFailure(serializer, error);
   }
   return { value, ...meta };
+}
+
+/** {@link parseMeta} of a `c`/`s` header: for `s1`/`s2` the last field is the stamps. */
+function withStamps(stamped: boolean, fields: number, header: (i: number) => string): Meta | undefined {
+  if (!stamped) return parseMeta(fields, header);
+  const meta = parseMeta(fields - 1, header);
+  return meta === undefined ? undefined : { ...meta, stamps: header(fields - 1) };
 }
 
 /** The numeric header fields (field 1 = createdAt, 2 = ttl, 3 = stale, 4 = compute), or `undefined` if malformed. */

@@ -27,6 +27,8 @@ export interface RunWaiter {
 export class FlightRun {
   /** The run's result: settles once the origin has answered (and, by default, its write is done). */
   promise!: Promise<unknown>;
+  /** What the run is tied to, for invalidations that abandon runs by it (set by the engine). */
+  scope: unknown;
   #waiters = 1;
   #controller: AbortController | undefined;
   // Callers with timers or a signal. The run attaches one reaction to its promise and tells them from
@@ -235,6 +237,16 @@ export class Flights {
   abandon(key: string): void {
     this.#running.delete(key);
     this.#late.delete(key);
+  }
+
+  /**
+   * Forget every run (in flight or retired) whose `scope` matches (after a tag invalidation or a
+   * clear): later misses start new runs, and the abandoned ones no longer write.
+   */
+  abandonWhere(matches: (scope: unknown) => boolean): void {
+    for (const table of [this.#running, this.#late]) {
+      for (const [key, run] of table) if (matches(run.scope)) table.delete(key);
+    }
   }
 
   /** How many keys have a joinable run in flight. */

@@ -6,7 +6,7 @@ import { MemoryStore } from '../../lib/stores/memory.js';
 import type { Store } from '../../lib/stores/store.js';
 import { deferred, type Deferred } from './deferred.js';
 
-/** A memory store whose `set` calls wait for `release()` (or fail on `fail()`), in order. */
+/** A memory store whose `set` calls on entries wait for `release()` (or fail on `fail()`), in order. */
 export class GatedStore implements Store {
   readonly name = 'gated';
   readonly inner = new MemoryStore();
@@ -26,6 +26,8 @@ export class GatedStore implements Store {
   }
 
   async set(key: string, value: string | Uint8Array, ttlMs: number | undefined): Promise<void> {
+    // Invalidation records (written once per process) are not the writes a test gates.
+    if (isRecordKey(key)) return void this.inner.set(key, value, ttlMs);
     const gate = deferred<void>();
     this.#gates.push(gate);
     await gate.promise;
@@ -70,33 +72,51 @@ export function brokenStore(options: { sync?: boolean; message?: string } = {}):
   };
 }
 
-/** A memory store that records each operation as `op key [ttl]`. */
+/** Invalidation records (clear generations `…|gen`, tag records `…tag|…`): not entries. */
+export function isRecordKey(key: string): boolean {
+  return key.endsWith('|gen') || key.startsWith('tag|') || key.includes(':tag|');
+}
+
+/**
+ * A memory store that records each operation on an entry as `op key [ttl]`; operations on
+ * invalidation records (read once per process, see `invalidation.ts`) go to `records` instead.
+ */
 export class RecordingStore implements Store {
   readonly name = 'recording';
   readonly inner: MemoryStore;
-  readonly log: string[] = [];
+  readonly #log: string[] = [];
+  readonly records: string[] = [];
+
+  /** The operations on entries, in order. */
+  get log(): string[] {
+    return this.#log;
+  }
 
   constructor(inner = new MemoryStore()) {
     this.inner = inner;
   }
 
   get(key: string): string | Uint8Array | undefined {
-    this.log.push(`get ${key}`);
+    this.#record(key, `get ${key}`);
     return this.inner.get(key);
   }
 
   getAndExpire(key: string, ttlMs: number): string | Uint8Array | undefined {
-    this.log.push(`getAndExpire ${key} ${ttlMs}`);
+    this.#record(key, `getAndExpire ${key} ${ttlMs}`);
     return this.inner.getAndExpire(key, ttlMs);
   }
 
   set(key: string, value: string | Uint8Array, ttlMs: number | undefined): void {
-    this.log.push(`set ${key} ${ttlMs}`);
+    this.#record(key, `set ${key} ${ttlMs}`);
     this.inner.set(key, value, ttlMs);
   }
 
   delete(key: string): boolean {
-    this.log.push(`delete ${key}`);
+    this.#record(key, `delete ${key}`);
     return this.inner.delete(key);
+  }
+
+  #record(key: string, line: string): void {
+    (isRecordKey(key) ? this.records : this.#log).push(line);
   }
 }

@@ -51,7 +51,7 @@ describe('on a real Redis', () => {
     expect(origin.runs()).toBe(1);
     expect(getUser.stats).toMatchObject({ hits: 1, misses: 1, errors: 0 });
     expect(getUser.keyFor(1)).toBe('test:getUser:1');
-    expect(await redis.admin.get('test:getUser:1')).toMatch(/^c1\|json\|\d+\|10000\|\{"id":1,"n":1\}$/);
+    expect(await redis.admin.get('test:getUser:1')).toMatch(/^s1\|json\|\d+\|10000\|[\w-]{8}\.[\w-]{8},[\w-]{8}\.[\w-]{8}\|\{"id":1,"n":1\}$/);
     const pttl = await redis.admin.pTTL('test:getUser:1');
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(10_000);
@@ -85,7 +85,7 @@ describe('on a real Redis', () => {
     expect(await nothing(1)).toBeUndefined();
     expect(runs).toBe(2);
     expect(none.stats.hits + nothing.stats.hits).toBe(2);
-    expect(await redis.admin.get(nothing.keyFor(1))).toMatch(/^c1\|~\|\d+\|\|$/);
+    expect(await redis.admin.get(nothing.keyFor(1))).toMatch(/^s1\|~\|\d+\|\|[\w-]{8}\.[\w-]{8},[\w-]{8}\.[\w-]{8}\|$/);
   });
 
   it('stores a miss with the per-call ttl, not the function ttl', async () => {
@@ -221,7 +221,8 @@ describe('on a real Redis', () => {
       keyBuilder: (id, version = 'v1') => `product:${id}:ver${version}`,
     });
     await getProduct(201, 'v2');
-    expect(await redis.admin.keys('*')).toEqual(['test:shop:getProduct:v3:product:201:verv2']);
+    // The entry, and the clear generations of the namespace and of the function (f.clear()).
+    expect((await redis.admin.keys('*')).sort()).toEqual(['test:shop:getProduct:v3:product:201:verv2', 'test:shop:getProduct:v3|gen', 'test|gen']);
   });
 
   it('overwrites corrupt and foreign bytes with a fresh value', async () => {

@@ -47,7 +47,8 @@ describe('the seed walkthrough', () => {
     expect(user4.last_updated).not.toBe(user3.last_updated);
     expect(fetched).toEqual([101, 101, 101]);
     expect(getUserData.stats).toMatchObject({ hits: 2, misses: 2, bypasses: 1, refreshes: 0, coalesced: 0, errors: 0 });
-    expect(await redis.admin.keys('*')).toEqual(['n1:get_user_data:101']);
+    // The entry, and the clear generations of the namespace (cache.clear()) and the function (f.clear()).
+    expect((await redis.admin.keys('*')).sort()).toEqual(['n1:get_user_data:101', 'n1:get_user_data|gen', 'n1|gen']);
   });
 
   it('example 2: versioned keys from a keyBuilder', async () => {
@@ -64,6 +65,8 @@ describe('the seed walkthrough', () => {
     expect((await redis.admin.keys('*')).sort()).toEqual([
       'n1:get_product_data:product:201:verv1',
       'n1:get_product_data:product:201:verv2',
+      'n1:get_product_data|gen',
+      'n1|gen',
     ]);
   });
 

@@ -32,7 +32,7 @@ describe('stale serving on Redis', () => {
     const pttl = await redis.admin.pTTL(f.keyFor(1));
     expect(pttl).toBeGreaterThan(50_000);
     expect(pttl).toBeLessThanOrEqual(60_000);
-    expect(await redis.admin.get(f.keyFor(1))).toMatch(/^c2\|json\|1700000000000\|10000\|50000\|\d+\|\{"id":1\}$/);
+    expect(await redis.admin.get(f.keyFor(1))).toMatch(/^s2\|json\|1700000000000\|10000\|50000\|\d+\|[\w-]{8}\.[\w-]{8}\|\{"id":1\}$/);
   });
 
   it('serves a stale entry and replaces it in the background', async () => {

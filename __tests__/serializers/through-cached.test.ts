@@ -187,9 +187,9 @@ describe('in Redis', () => {
     const typed = cached(async (id: number) => ({ id, born: new Date('1815-12-10T00:00:00.000Z'), score: 10n, tags: new Set(['x']) }), { cache, name: 'typed' });
     await plain(1);
     await typed(1);
-    expect(await redis.admin.get('codec:plain:1')).toMatch(/^c1\|json\|\d+\|\|\{"id":1,"name":"Ada"\}$/);
+    expect(await redis.admin.get('codec:plain:1')).toMatch(/^s1\|json\|\d+\|\|[\w-]{8}\.[\w-]{8},[\w-]{8}\.[\w-]{8}\|\{"id":1,"name":"Ada"\}$/);
     expect(await redis.admin.get('codec:typed:1')).toMatch(
-      /^c1\|json\+t\|\d+\|\|\{"id":1,"born":\{"\$date":"1815-12-10T00:00:00.000Z"\},"score":\{"\$bigint":"10"\},"tags":\{"\$set":\["x"\]\}\}$/,
+      /^s1\|json\+t\|\d+\|\|[\w-]{8}\.[\w-]{8},[\w-]{8}\.[\w-]{8}\|\{"id":1,"born":\{"\$date":"1815-12-10T00:00:00.000Z"\},"score":\{"\$bigint":"10"\},"tags":\{"\$set":\["x"\]\}\}$/,
     );
     const back = await typed(1);
     expect(typed.stats.hits).toBe(1);

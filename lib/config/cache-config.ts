@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { MAX_MEMORY_ENTRIES } from '../defaults.js';
 import type { Duration } from '../duration.js';
-import { describeReceived } from '../duration.js';
+import { describeReceived, toMs } from '../duration.js';
 import type { Logger } from '../log.js';
 import type { Serializer } from '../serializers/serializer.js';
 import { unsupportedClient, type RedisClientLike, type RedisSentinelOptions, type RedisSocketOptions } from '../stores/redis-client.js';
@@ -91,6 +91,14 @@ export interface CacheConfig {
   logger?: Logger;
   /** Time source for entry timestamps and memory-store expiry. For tests. @defaultValue `Date.now` */
   clock?: Clock;
+  /**
+   * How often each process re-reads the clear generations: the bound within which a `clear()` made
+   * by another process stops this one serving the cleared entries (this process's own `clear()`
+   * applies at once). One `MGET` per interval per cache, off the call path. A `Duration`, 10 ms to
+   * about 24.8 days.
+   * @defaultValue `'1s'`
+   */
+  clearPollInterval?: Duration;
   /**
    * The Redis store's circuit breaker: after `threshold` consecutive failures (lost connection,
    * timeout) calls skip Redis for `cooldown` and go straight to the origin (counted in
@@ -286,6 +294,12 @@ const breakerObjectSchema = z
   })
   .strict();
 
+/** `clearPollInterval`: a timer duration of at least 10 ms (a shorter one would mostly poll). */
+const pollInterval = timerDuration(1).superRefine((value, ctx) => {
+  const ms = toMs(value);
+  if (ms !== undefined && ms >= 1 && ms < 10) ctx.addIssue({ code: 'custom', message: `must be at least 10 ms, got ${ms} ms` });
+});
+
 /** Schema of {@link CacheConfig}. */
 export const cacheConfigSchema = z
   .object({
@@ -295,6 +309,7 @@ export const cacheConfigSchema = z
     logger: loggerSchema.optional(),
     clock: z.custom<Clock>((value) => isObject(value) && isFunction(value.now), { error: 'expected { now(): number }' }).optional(),
     breaker: booleanOr(breakerObjectSchema, '{ threshold?, cooldown? } or a boolean').optional(),
+    clearPollInterval: pollInterval.optional(),
   })
   .strict();
 

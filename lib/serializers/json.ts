@@ -26,7 +26,7 @@ const json: TaggedSerializer = {
 /**
  * The default serializer: results come back with the types they had, and plain JSON values are
  * stored as plain JSON, readable in `redis-cli GET` after a short envelope header
- * (`c1|json|<createdAt>|<ttl>|{"id":1}`).
+ * (`s1|json|<createdAt>|<ttl>|<stamps>|{"id":1}`).
  *
  * @remarks
  * - **Plain JSON** (strings, finite numbers, booleans, `null`, arrays and plain objects of those):

@@ -80,6 +80,18 @@ export class MemoryStore implements Store<MemoryPayload> {
     return false;
   }
 
+  replaceIfEquals(key: string, expected: MemoryPayload, value: MemoryPayload): boolean {
+    // Either table: what setIfAbsent stored lives beside the entries until it is replaced.
+    for (const table of [this.#locks, this.#lru]) {
+      const held = table.peek(key);
+      if (held === undefined) continue;
+      if (!sameMemoryPayload(held, expected)) return false;
+      table.set(key, value, { noUpdateTTL: true });
+      return true;
+    }
+    return false;
+  }
+
   delete(key: string): boolean {
     // lru-cache's delete reports true for an expired entry it still held: check liveness first.
     const live = this.#lru.has(key) || this.#locks.has(key);

@@ -24,6 +24,8 @@ import {
 import {
   COMPARE_AND_DELETE,
   COMPARE_AND_DELETE_SHA1,
+  COMPARE_AND_SET,
+  COMPARE_AND_SET_SHA1,
   connectFailure,
   isNoScript,
   isReadOnlyReply,
@@ -428,6 +430,19 @@ export class RedisStore implements Store<string | Buffer> {
       .evalSha(COMPARE_AND_DELETE_SHA1, options)
       .catch((error: unknown) => (isNoScript(error) ? commands.eval(COMPARE_AND_DELETE, options) : Promise.reject(error)));
     return this.#deadlines.watch(reply, isScriptRemoved, this.#failedDelete, breaker);
+  }
+
+  /** Compare-and-set keeping the TTL, in one Lua script (`EVALSHA`, falling back to `EVAL` on `NOSCRIPT`). */
+  replaceIfEquals(key: string, expected: string | Buffer, value: string | Buffer): Promise<boolean> {
+    const breaker = this.#nodes?.forKey(key) ?? this.#breaker;
+    const blocked = this.#unavailable(breaker);
+    if (blocked) return blocked.then(() => this.replaceIfEquals(key, expected, value));
+    const options = { keys: [key], arguments: [expected, value] };
+    const commands = this.#commands;
+    const reply = commands
+      .evalSha(COMPARE_AND_SET_SHA1, options)
+      .catch((error: unknown) => (isNoScript(error) ? commands.eval(COMPARE_AND_SET, options) : Promise.reject(error)));
+    return this.#deadlines.watch(reply, isScriptRemoved, this.#failedWrite, breaker);
   }
 
   /**

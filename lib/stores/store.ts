@@ -6,7 +6,7 @@
  * Three methods are required; the rest are optional capabilities that the engine detects and falls
  * back from (for example `getAndExpire` → `get`, then no extension; no `setIfAbsent` and
  * `deleteIfEquals` → no cross-process lock, the in-process single-flight only). Later capabilities
- * (delete-many for tags) arrive as further optional methods, so a store written against
+ * (compare-and-set for expiring tags) arrive as further optional methods, so a store written against
  * this interface keeps working.
  * @module
  */
@@ -75,6 +75,14 @@ export interface Store<P = string | Uint8Array> {
    * whose lock expired never deletes the lock another process took since.
    */
   deleteIfEquals?(key: string, value: P): MaybePromise<boolean>;
+
+  /**
+   * Replace the value of `key` with `value` only while it holds exactly `expected`, keeping its time
+   * to live (compare-and-set, atomic: a Lua script on Redis). Resolves `true` when it replaced it.
+   * `invalidateTags(tags, { stale: true })` and `clear({ stale: true })` need it; without it they
+   * reject, and hard invalidation still works.
+   */
+  replaceIfEquals?(key: string, expected: P, value: P): MaybePromise<boolean>;
 
   /**
    * The state of the store's circuit breaker, for `cache.health()`. Optional: a store without it is
