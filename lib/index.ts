@@ -6,7 +6,7 @@
  * @module cachette
  */
 export { cached, isCallOptions, type CachedFunction, type CallArgs, type EarlyOptions, type OwnOptionNames, type WithoutLast } from './cached.js';
-export { Cache, createCache, type CacheHealth } from './cache.js';
+export { Cache, createCache, type CacheHealth, type InvalidateOptions } from './cache.js';
 export type { Clock } from './clock.js';
 export { originSignal } from './flight.js';
 export type { Duration, DurationUnit } from './duration.js';
