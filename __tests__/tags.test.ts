@@ -135,6 +135,31 @@ describe('tags and invalidateTags()', () => {
     expect(await f()).toBe(2);
   });
 
+  it('stamps before the origin runs: another cache’s invalidation during the run makes its write stale for everyone', async () => {
+    // Two caches on one store stand for two processes: the invalidating one cannot abandon the other's run.
+    const store = new MemoryStore();
+    const writer = memoryCache({ store });
+    const invalidator = memoryCache({ store });
+    const gate = deferred<void>();
+    let runs = 0;
+    const origin = async () => {
+      runs++;
+      if (runs === 1) await gate.promise;
+      return runs;
+    };
+    const onWriter = cached(origin, { cache: writer, name: 'f', tags: ['t'] });
+    const onOther = cached(origin, { cache: invalidator, name: 'f', tags: ['t'] });
+    const first = onWriter();
+    await flush();
+    await invalidator.invalidateTags(['t']);
+    gate.resolve();
+    expect(await first).toBe(1); // written, with the stamps read before the invalidation
+    expect(await writer.close()).toBeUndefined();
+    expect(await onOther()).toBe(2);
+    expect(await onWriter()).toBe(2);
+    expect(runs).toBe(2);
+  });
+
   it('treats a lost tag record (evicted, expired, deleted) as gone, never as fresh again', async () => {
     const store = new MemoryStore();
     const cache = memoryCache({ store });
@@ -240,6 +265,29 @@ describe('tags and invalidateTags()', () => {
     expect(f.stats.errors).toBeGreaterThanOrEqual(3);
     expect(logger.lines.every((line) => line.fields.kind === 'tags')).toBe(true);
     expect(JSON.stringify(logger.lines.map((l) => l.message))).not.toContain('secret-argument-1');
+  });
+
+  it('works with a binary serializer: stamps in the header of a Buffer entry, invalidation included', async () => {
+    const bytes = {
+      name: 'bytes',
+      binary: true,
+      serialize: (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8'),
+      deserialize: (raw: string | Uint8Array) => JSON.parse(Buffer.from(raw as Uint8Array).toString('utf8')) as unknown,
+    };
+    const store = new MemoryStore();
+    const cache = createCache({ namespace: 'app', store, serializer: bytes });
+    const { origin, runs } = counter();
+    const f = cached(origin, { cache, name: 'f', ttl: '1h', staleWhileRevalidate: '1h', tags: ['t'] });
+    await f(1);
+    expect(await f(1)).toEqual({ id: 1, run: 1 });
+    expect(Buffer.isBuffer(store.get(f.keyFor(1)))).toBe(true);
+    await cache.invalidateTags(['t'], { stale: true });
+    expect(await f(1)).toEqual({ id: 1, run: 1 }); // stale, refreshing
+    await cache.close();
+    expect(await f(1)).toEqual({ id: 1, run: 2 });
+    await cache.invalidateTags(['t']);
+    expect(await f(1)).toEqual({ id: 1, run: 3 });
+    expect(runs()).toBe(3);
   });
 
   it('refuses bad tags and options with a CacheConfigError naming the field', async () => {

@@ -114,8 +114,9 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
   // ttl of 0 leaves the entry as it is.
   const extendMs = call?.ttlMs === undefined || call.ttlMs === 0 ? undefined : call.ttlMs + ctx.staleWindowMs;
   let raw: string | Uint8Array | undefined;
-  // The stamps an entry must carry to be served (and that a run started here writes with).
-  let expected = ctx.stamps.current();
+  // The stamps an entry must carry to be served (and that a run started here writes with); a tagged
+  // function's include its tag records, read below.
+  let expected = ctx.tagsOf === undefined ? ctx.stamps.current() : undefined;
   if (store.isAvailable?.() === false) {
     ctx.stats.skipped++; // an open circuit breaker: straight to the origin, no rejected read
   } else if (expected !== undefined && ctx.tagsOf === undefined) {
