@@ -162,7 +162,8 @@ export class NodeBreakers {
 
   /**
    * The cluster's health: the least healthy current master's state and failures (`'open'` while any
-   * master is skipped), openings summed over every node ever used. A master replaced by a failover
+   * master is skipped; before any master is known, the state of the breaker keys share meanwhile),
+   * openings summed over every node ever used. A master replaced by a failover
    * no longer counts: its breaker stays open, but no key is routed to it.
    */
   health(): Omit<StoreHealth, 'connection'> {
@@ -173,10 +174,11 @@ export class NodeBreakers {
     for (const [address, breaker] of this.#byAddress) {
       const health = breaker.health();
       opens += health.opens;
-      if (!current.has(address)) continue;
+      // Before any master is known (a cluster that cannot be reached), keys share the 'unknown' breaker.
+      if (!current.has(address) && !(address === 'unknown' && current.size === 0)) continue;
       if (worst === undefined || rank[health.state] > rank[worst.state] || (health.state === worst.state && health.consecutiveFailures > worst.consecutiveFailures)) worst = health;
     }
-    if (worst === undefined) return { store: 'redis', state: 'closed', consecutiveFailures: 0, opens: 0 };
+    if (worst === undefined) return { store: 'redis', state: 'closed', consecutiveFailures: 0, opens };
     return { ...worst, store: 'redis', opens };
   }
 }
