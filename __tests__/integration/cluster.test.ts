@@ -105,7 +105,7 @@ describe('the cluster store option', () => {
 
   it('computes the slot of every key as the cluster does, hash tags included', async () => {
     const node = cluster.masters()[0]!;
-    for (const key of ['', 'a', 'app:user:42', '{u1}:a', 'x{u1}y', '{}a', 'a{}{b}', 'é{ü}', 'k|lock']) {
+    for (const key of ['', 'a', 'app:user:42', '{u1}:a', 'x{u1}y', '{}a', 'a{}{b}', 'é{ü}', 'k|lock', 'é{a}', 'a{', 'ns:tag|product:42', 'ns:f|gen']) {
       expect(keySlot(key)).toBe(Number(await node.inspect.clusterKeySlot(key)));
     }
   });

@@ -124,6 +124,29 @@ const CRC16 = (() => {
 
 /** The hash slot (0 … 16383) of `key`, hash tags (`{…}`) included, as Redis computes it. @internal */
 export function keySlot(key: string): number {
+  // The part hashed: the first `{…}` with something inside, else the whole key.
+  let from = 0;
+  let to = key.length;
+  const open = key.indexOf('{');
+  if (open !== -1) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) {
+      from = open + 1;
+      to = close;
+    }
+  }
+  // ASCII keys (the usual case) are hashed from their char codes, without encoding them.
+  let crc = 0;
+  for (let i = from; i < to; i++) {
+    const code = key.charCodeAt(i);
+    if (code > 0x7f) return slotOfBytes(key);
+    crc = ((crc << 8) & 0xffff) ^ CRC16[((crc >> 8) ^ code) & 0xff]!;
+  }
+  return crc & 16383;
+}
+
+/** {@link keySlot} over the UTF-8 bytes of a key that is not all ASCII. */
+function slotOfBytes(key: string): number {
   let bytes = Buffer.from(key);
   const open = bytes.indexOf(0x7b); // {
   if (open !== -1) {
