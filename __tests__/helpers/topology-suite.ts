@@ -7,13 +7,14 @@
  * owns each key, asked of the servers (CLUSTER KEYSLOT / SLOTS, the sentinels' primary).
  *
  * Covered: miss then hit (a cached `null` too), sliding TTL, stale serving, the cross-process lock,
- * the breaker and fail-open, `invalidate` / `refresh` / `keyFor`, and `f.many()` (the shared
- * {@link manySuite}). To add a behaviour (tags, `clear()` …), add a `describe` block inside
+ * the breaker and fail-open, `invalidate` / `refresh` / `keyFor`, tags and `clear()` (what a tagged hit
+ * costs, counted on the servers), and `f.many()` (the shared {@link manySuite}). To add a behaviour, add a `describe` block inside
  * `topologySuite` below: it gets `cache()`, a namespace of its own per test, and `topology()`.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { cached, createCache, type Cache, type CacheConfig, type RedisClusterConfig, type RedisSentinelConfig, type RedisUrlConfig } from '../../lib/index.js';
 import { lockKeyOf } from '../../lib/locks.js';
+import { keySlot } from '../../lib/stores/redis-cluster.js';
 import { deferred } from './deferred.js';
 import { fakeClock } from './fake-clock.js';
 import { manySuite } from './many-suite.js';
@@ -46,12 +47,24 @@ export interface DataNode {
   /** Data commands (get, mget, getex, set, del, eval, evalsha) the node has executed since it started. */
   dataCommands(): Promise<number>;
   /**
+   * Calls per command the node has executed since {@link DataNode.resetStats}, by lowercase name,
+   * without the topology's own traffic (INFO, PING, replication, cluster bus, sentinel hellos …).
+   */
+  commandCalls(): Promise<Record<string, number>>;
+  /** `CONFIG RESETSTAT`: zero the command counts. */
+  resetStats(): Promise<void>;
+  del(key: string): Promise<boolean>;
+  pExpire(key: string, ms: number): Promise<boolean>;
+  /**
    * Hold every write until {@link DataNode.unpause} (`CLIENT PAUSE … WRITE`): reads, PINGs and
    * `CLIENT UNPAUSE` still run, replicas and the cluster bus go on, so nothing starts a failover.
    */
   pauseWrites(): Promise<void>;
   unpause(): Promise<void>;
 }
+
+/** Commands the servers, sentinels and inspection clients send by themselves: not cachette's. */
+const TOPOLOGY_TRAFFIC = new Set(['info', 'config', 'ping', 'replconf', 'psync', 'sync', 'publish', 'subscribe', 'cluster', 'client', 'hello', 'select', 'command', 'role', 'auth']);
 
 /** A data node on top of a plain client of it. */
 export function dataNode(id: string, client: CommandSender): DataNode {
@@ -67,6 +80,19 @@ export function dataNode(id: string, client: CommandSender): DataNode {
       for (const match of stats.matchAll(/^cmdstat_(get|mget|getex|set|del|evalsha|eval):calls=(\d+)/gm)) calls += Number(match[2]);
       return calls;
     },
+    async commandCalls() {
+      const stats = String(await client.sendCommand(['INFO', 'commandstats']));
+      const calls: Record<string, number> = {};
+      for (const match of stats.matchAll(/^cmdstat_([a-z|_-]+):calls=(\d+)/gm)) {
+        if (!TOPOLOGY_TRAFFIC.has(match[1]!.split('|')[0]!)) calls[match[1]!] = Number(match[2]);
+      }
+      return calls;
+    },
+    async resetStats() {
+      await client.sendCommand(['CONFIG', 'RESETSTAT']);
+    },
+    del: async (key) => Number(await client.sendCommand(['DEL', key])) === 1,
+    pExpire: async (key, ms) => Number(await client.sendCommand(['PEXPIRE', key, String(ms)])) === 1,
     async pauseWrites() {
       // Bounded, should a failed test never lift it.
       await client.sendCommand(['CLIENT', 'PAUSE', String(LIMIT_MS), 'WRITE']);
@@ -92,7 +118,7 @@ export interface TopologyUnderTest {
 }
 
 /** Options a test may give the caches it makes. */
-type CacheExtras = Pick<CacheConfig, 'clock' | 'breaker' | 'logger'> & { opTimeout?: number; store?: TopologyStore };
+type CacheExtras = Pick<CacheConfig, 'clock' | 'breaker' | 'logger' | 'clearPollInterval'> & { opTimeout?: number; store?: TopologyStore };
 
 /** A logger that keeps what it is given (a green run prints nothing). */
 function recordingLogger() {
@@ -330,8 +356,173 @@ export function topologySuite(name: string, topology: () => TopologyUnderTest): 
       });
     });
 
-    // Tags and `clear()`: add their describe blocks here; `cache()` gives each test its own namespace
-    // (so `cache.clear()` is allowed), and `topology().owningNodes()` lists where keys may live.
+    describe('tags and clear()', () => {
+      /** The record of `tag` in this test's namespace. */
+      const tagKey = (tag: string): string => `${namespace}:tag|${tag}`;
+      const ids = Array.from({ length: 12 }, (_, i) => i);
+
+      /** The commands every owning node ran for `call`, summed by name. */
+      async function commandsOf(call: () => Promise<unknown>): Promise<Record<string, number>> {
+        const nodes = topology().owningNodes();
+        for (const node of nodes) await node.resetStats();
+        await call();
+        const total: Record<string, number> = {};
+        for (const node of nodes) for (const [command, calls] of Object.entries(await node.commandCalls())) total[command] = (total[command] ?? 0) + calls;
+        return total;
+      }
+
+      it('invalidateTags() removes the entries of every function carrying a tag, on every owning node, and leaves the others', async () => {
+        const t = topology();
+        const made = cache();
+        const [product, price, other, plain] = [counting(), counting(), counting(), counting()];
+        const fns = [
+          cached(product.origin, { cache: made, name: 'product', ttl: '1m', tags: (id: number) => [`product:${id}`, 'catalog'] }),
+          cached(price.origin, { cache: made, name: 'price', ttl: '1m', tags: ['catalog'] }),
+          cached(other.origin, { cache: made, name: 'other', ttl: '1m', tags: ['other'] }),
+          cached(plain.origin, { cache: made, name: 'plain', ttl: '1m' }),
+        ];
+        const owners = await Promise.all(fns.flatMap((f) => ids.map((id) => t.ownerOf(f.keyFor(id)))));
+        expect(new Set(owners.map((node) => node.id)).size).toBe(t.owners);
+        const callAll = () => Promise.all(fns.map((f) => Promise.all(ids.map((id) => f(id)))));
+        const first = await callAll();
+        expect(await callAll()).toEqual(first);
+        const catalog = await t.ownerOf(tagKey('catalog'));
+        const record = await catalog.get(tagKey('catalog'));
+        expect(record).not.toBeNull();
+
+        await made.invalidateTags(['catalog']);
+        expect(await catalog.get(tagKey('catalog'))).not.toBe(record);
+        const after = await callAll();
+        expect([product.counter.runs, price.counter.runs, other.counter.runs, plain.counter.runs]).toEqual([24, 24, 12, 12]);
+        for (const fn of [0, 1]) for (const value of after[fn]!) expect(value.run).toBeGreaterThan(12);
+        expect(after.slice(2)).toEqual(first.slice(2));
+
+        await made.invalidateTags(['product:3']);
+        const last = await callAll();
+        expect([product.counter.runs, price.counter.runs]).toEqual([25, 24]);
+        expect(last[0]![3]).toEqual({ id: 3, run: 25 });
+        expect(fns[0]!.stats).toMatchObject({ hits: 23, misses: 25, errors: 0 });
+      });
+
+      it('with { stale: true } serves the stale value under staleWhileRevalidate while one refresh replaces it; without a stale window, a miss', async () => {
+        const made = cache();
+        let version = 0;
+        const f = cached(async (id: number) => ({ id, version: ++version }), { cache: made, name: 'f', ttl: '1m', staleWhileRevalidate: '1m', tags: ['t'] });
+        const strict = counting();
+        const g = cached(strict.origin, { cache: made, name: 'g', ttl: '1m', tags: ['t'] });
+        await f(1);
+        await g(1);
+        const owner = await topology().ownerOf(f.keyFor(1));
+        await made.invalidateTags(['t'], { stale: true });
+        expect(await f(1)).toEqual({ id: 1, version: 1 });
+        await waitFor('the background refresh to store version 2', async () => String(await owner.get(f.keyFor(1))).includes('"version":2'), LIMIT_MS);
+        expect(await f(1)).toEqual({ id: 1, version: 2 });
+        expect(version).toBe(2);
+        expect(f.stats).toMatchObject({ stale: 1, hits: 1, misses: 1, errors: 0 });
+        expect(await g(1)).toEqual({ id: 1, run: 2 });
+      }, TEST_MS);
+
+      it('f.clear() invalidates one function and cache.clear() all of the namespace: at once in the caller, at its next poll in another cache', async () => {
+        const t = topology();
+        // Polls only when the test says.
+        const here = cache({ clearPollInterval: '1h' });
+        const there = cache({ clearPollInterval: '1h' });
+        const [a, b] = [counting(), counting()];
+        const hereA = cached(a.origin, { cache: here, name: 'a', ttl: '1m' });
+        const hereB = cached(b.origin, { cache: here, name: 'b', ttl: '1m', tags: ['x'] });
+        const thereA = cached(a.origin, { cache: there, name: 'a', ttl: '1m' });
+        const thereB = cached(b.origin, { cache: there, name: 'b', ttl: '1m', tags: ['x'] });
+        const owners = await Promise.all([hereA, hereB].flatMap((f) => ids.map((id) => t.ownerOf(f.keyFor(id)))));
+        expect(new Set(owners.map((node) => node.id)).size).toBe(t.owners);
+        const each = (f: (id: number) => Promise<unknown>) => Promise.all(ids.map((id) => f(id)));
+        for (const f of [hereA, hereB, thereA, thereB]) await each(f);
+        expect([a.counter.runs, b.counter.runs]).toEqual([12, 12]);
+
+        await hereA.clear();
+        // The other cache has not read the new generation yet: within its poll interval, the old entries.
+        await each(thereA);
+        expect(a.counter.runs).toBe(12);
+        await there.generations.poll();
+        await each(thereA);
+        expect(a.counter.runs).toBe(24);
+        await each(hereA); // the values the other cache stored after its poll
+        await each(hereB);
+        expect([a.counter.runs, b.counter.runs]).toEqual([24, 12]);
+
+        await here.clear();
+        await each(hereA);
+        await each(hereB);
+        expect([a.counter.runs, b.counter.runs]).toEqual([36, 24]);
+        await there.generations.poll();
+        await each(thereA);
+        await each(thereB);
+        expect([a.counter.runs, b.counter.runs]).toEqual([36, 24]);
+        expect(hereA.stats).toMatchObject({ hits: 12, misses: 24, errors: 0 });
+        expect(thereA.stats).toMatchObject({ hits: 36, misses: 12, errors: 0 });
+      });
+
+      it('treats a tag record deleted or expired on its node as gone in every cache, never as fresh again', async () => {
+        const t = topology();
+        const { counter, origin } = counting();
+        const options = { name: 'f', ttl: '1m', tags: (id: number) => [`t${id}`] } as const;
+        const f = cached(origin, { cache: cache(), ...options });
+        const g = cached(origin, { cache: cache(), ...options });
+        await f(1);
+        await f(2);
+        expect(await g(1)).toEqual({ id: 1, run: 1 });
+
+        const first = await t.ownerOf(tagKey('t1'));
+        expect(await first.del(tagKey('t1'))).toBe(true);
+        expect(await g(1)).toEqual({ id: 1, run: 3 });
+        expect(await f(1)).toEqual({ id: 1, run: 3 }); // the new value, under the new record
+
+        const second = await t.ownerOf(tagKey('t2'));
+        expect(await second.pExpire(tagKey('t2'), 1)).toBe(true);
+        await waitFor('the tag record to expire', async () => !(await second.exists(tagKey('t2'))), LIMIT_MS, 5);
+        expect(await f(2)).toEqual({ id: 2, run: 4 });
+        expect(await g(2)).toEqual({ id: 2, run: 4 });
+        expect(counter.runs).toBe(4);
+        expect(f.stats).toMatchObject({ hits: 1, misses: 3, errors: 0 });
+        expect(g.stats).toMatchObject({ hits: 2, misses: 1, errors: 0 });
+      }, TEST_MS);
+
+      it('costs one GET per untagged hit, and GET + one MGET per slot of its tag records per tagged hit', async () => {
+        const t = topology();
+        const made = cache({ clearPollInterval: '1h' }); // no poll within a count
+        const plain = cached(counting().origin, { cache: made, name: 'plain', ttl: '1m' });
+        const one = cached(counting().origin, { cache: made, name: 'one', ttl: '1m', tags: ['solo'] });
+        const three = cached(counting().origin, { cache: made, name: 'three', ttl: '1m', tags: ['a', 'b', 'c'] });
+        await Promise.all([plain(1), one(1), three(1)]);
+        expect(await commandsOf(() => plain(1))).toEqual({ get: 1 });
+        expect(await commandsOf(() => one(1))).toEqual({ get: 1, mget: 1 });
+        // One node: one MGET for the three records; a cluster: one per slot (here 3, one per tag).
+        const slots = new Set(['a', 'b', 'c'].map((tag) => keySlot(tagKey(tag)))).size;
+        expect(await commandsOf(() => three(1))).toEqual({ get: 1, mget: t.owners > 1 ? slots : 1 });
+        expect([plain.stats.hits, one.stats.hits, three.stats.hits]).toEqual([1, 1, 1]);
+      });
+
+      it('reads the tag records of a tagged many() with its entries, and invalidateTags() reaches many()', async () => {
+        const t = topology();
+        const made = cache({ clearPollInterval: '1h' });
+        const { counter, origin } = counting();
+        const f = cached(origin, { cache: made, name: 'f', ttl: '1m', tags: (id: number) => [`item:${id}`, 'all'] });
+        const list = ids.map((id) => [id] as [number]);
+        const first = await f.many(list);
+        expect(counter.runs).toBe(12);
+        const slotsOf = (keys: string[]): number => new Set(keys.map(keySlot)).size;
+        const records = [...ids.map((id) => tagKey(`item:${id}`)), tagKey('all')];
+        // One MGET for the entries and one for the records; a cluster: one per slot of each.
+        const mgets = t.owners > 1 ? slotsOf(ids.map((id) => f.keyFor(id))) + slotsOf(records) : 2;
+        expect(await commandsOf(async () => expect(await f.many(list)).toEqual(first))).toEqual({ mget: mgets });
+
+        await made.invalidateTags(['all']);
+        const after = await f.many(list);
+        expect(counter.runs).toBe(24);
+        expect(after.map((value) => value.id)).toEqual(ids);
+        expect(f.stats).toMatchObject({ hits: 12, misses: 24, errors: 0 });
+      });
+    });
+
 
     manySuite(`redis (${name})`, () => ({
       cache: () => cache(),
