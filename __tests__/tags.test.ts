@@ -2,7 +2,8 @@
  * Invalidation by tag and by clearing, on the memory store: `tags` (fixed and per call),
  * `cache.invalidateTags()` hard and `{ stale: true }`, `f.clear()`, `cache.clear()`, what a hit
  * costs, the race of an origin with an invalidation, lost records, abandoned runs, and refusals.
- * The same behaviour on real Redis topologies and across processes: `integration/tags-*.test.ts`.
+ * The same behaviour on real Redis topologies (`helpers/topology-suite.ts`) and across processes
+ * (`integration/invalidation-multiprocess.test.ts`).
  */
 import { describe, expect, it } from '@jest/globals';
 import { cached, CacheConfigError, createCache, type Cache } from '../lib/index.js';
