@@ -37,6 +37,12 @@ function mapStore(options: { optional?: boolean; ignoreTtl?: boolean } = {}): St
     store.getMany = (keys) => keys.map((key) => live(key)?.value);
     store.setIfAbsent = (key, value, ttlMs) => live(key) === undefined && (entries.set(key, { value, expires: expiry(ttlMs) }), true);
     store.deleteIfEquals = (key, value) => live(key)?.value === value && entries.delete(key);
+    store.replaceIfEquals = (key, expected, value) => {
+      const entry = live(key);
+      if (entry === undefined || entry.value !== expected) return false;
+      entry.value = value;
+      return true;
+    };
   }
   return {
     store,
@@ -94,7 +100,7 @@ describe('runStoreContract', () => {
   it('passes a store with every optional method, grouped under the runner’s describe', async () => {
     const outcomes = await runWith(() => mapStore({ optional: true }), 'describe');
     expect(outcomes.filter((o) => o.result !== 'passed')).toEqual([]);
-    expect(outcomes).toHaveLength(25);
+    expect(outcomes).toHaveLength(29);
     expect(outcomes[0]!.name).toBe('Map store contract / has a short name for logs');
     expect(outcomes.map((o) => o.name)).toContain('Map store contract / getAndExpire / removes the expiry when given Infinity');
   });
@@ -102,9 +108,9 @@ describe('runStoreContract', () => {
   it('skips the cases of optional methods a store lacks, through the runner context’s skip()', async () => {
     const outcomes = await runWith(() => mapStore(), 'describe');
     expect(count(outcomes, 'failed')).toBe(0);
-    expect(count(outcomes, 'skipped')).toBe(14);
+    expect(count(outcomes, 'skipped')).toBe(18);
     expect(count(outcomes, 'passed')).toBe(11);
-    expect(outcomes.filter((o) => o.result === 'skipped').every((o) => /getAndExpire|getMany|setIfAbsent|deleteIfEquals/.test(o.name))).toBe(true);
+    expect(outcomes.filter((o) => o.result === 'skipped').every((o) => /getAndExpire|getMany|setIfAbsent|deleteIfEquals|replaceIfEquals/.test(o.name))).toBe(true);
   });
 
   it('registers no case for a capability left out of `capabilities`', async () => {
@@ -122,7 +128,7 @@ describe('runStoreContract', () => {
 
   it('works with only `test`, naming each case after the suite', async () => {
     const outcomes = await runWith(() => mapStore({ optional: true }), 'test');
-    expect(count(outcomes, 'passed')).toBe(25);
+    expect(count(outcomes, 'passed')).toBe(29);
     expect(outcomes.map((o) => o.name)).toContain('Map store contract › setIfAbsent (the miss lock takes its lock with it) › lets exactly one of many concurrent attempts win');
   });
 
@@ -193,6 +199,6 @@ describe('the built cachette/testing subpath', () => {
     );
     const run = spawnSync(process.execPath, ['--test', '--test-reporter=tap', 'memory.test.mjs'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
     const summary = Object.fromEntries([...run.stdout.matchAll(/^# (pass|fail|skipped) (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
-    expect({ status: run.status, summary }).toEqual({ status: 0, summary: { pass: 25, fail: 0, skipped: 0 } });
+    expect({ status: run.status, summary }).toEqual({ status: 0, summary: { pass: 29, fail: 0, skipped: 0 } });
   });
 });

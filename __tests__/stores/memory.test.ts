@@ -14,7 +14,7 @@ runStoreContract('MemoryStore', async () => {
     inspectTtl: (key) => store.ttlOf(key),
     cleanup: () => store.close(),
   };
-}, { describe, it }, { capabilities: ['getAndExpire', 'getMany', 'setIfAbsent', 'deleteIfEquals'] });
+}, { describe, it }, { capabilities: ['getAndExpire', 'getMany', 'setIfAbsent', 'deleteIfEquals', 'replaceIfEquals'] });
 
 describe('MemoryStore least-recently-used eviction', () => {
   it('evicts the least recently used entry beyond maxEntries', () => {

@@ -30,7 +30,7 @@ runStoreContract('RedisStore', async () => {
     },
     cleanup: () => store.close(),
   };
-}, { describe, it }, { capabilities: ['getAndExpire', 'getMany', 'setIfAbsent', 'deleteIfEquals'] });
+}, { describe, it }, { capabilities: ['getAndExpire', 'getMany', 'setIfAbsent', 'deleteIfEquals', 'replaceIfEquals'] });
 
 describe('RedisStore', () => {
   it('opens its connection lazily, on first use', async () => {

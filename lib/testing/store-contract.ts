@@ -72,7 +72,7 @@ export interface TestFunctionsWithTest {
 }
 
 /** The optional {@link Store} methods the suite has cases for. */
-export type StoreCapability = 'getAndExpire' | 'getMany' | 'setIfAbsent' | 'deleteIfEquals';
+export type StoreCapability = 'getAndExpire' | 'getMany' | 'setIfAbsent' | 'deleteIfEquals' | 'replaceIfEquals';
 
 /** Options of {@link runStoreContract}. */
 export interface StoreContractOptions {
@@ -91,7 +91,7 @@ const MINUTE = 60_000;
 /**
  * Register the store contract suite for one store implementation: reads, writes, overwrites, deletes,
  * TTLs (checked with `inspectTtl`, and with `advance` when given), and the optional `getAndExpire`,
- * `getMany`, `setIfAbsent` and `deleteIfEquals`. Every case gets a store from `makeStore` and calls its
+ * `getMany`, `setIfAbsent`, `deleteIfEquals` and `replaceIfEquals`. Every case gets a store from `makeStore` and calls its
  * `cleanup` after, pass or fail. Keys used by the suite all start with `contract:`.
  *
  * @param name - names the suite, e.g. `'MyStore'`.
@@ -262,6 +262,7 @@ function registerCases(test: Register, group: Group): void {
   group('getMany (f.many() reads with it)', () => registerGetMany(test));
   group('setIfAbsent (the miss lock takes its lock with it)', () => registerSetIfAbsent(test));
   group('deleteIfEquals (the miss lock releases its lock with it)', () => registerDeleteIfEquals(test));
+  group('replaceIfEquals (invalidateTags and clear with { stale: true } expire records with it)', () => registerReplaceIfEquals(test));
 }
 
 function registerGetAndExpire(test: Register): void {
@@ -443,6 +444,54 @@ function registerDeleteIfEquals(test: Register): void {
       assert.equal(await sut.store.deleteIfEquals!('contract:cad-lost', 'first-holder'), false);
       assert.equal(await sut.store.get('contract:cad-lost'), 'second-holder');
       assert.equal(await sut.store.deleteIfEquals!('contract:cad-lost', 'second-holder'), true);
+    },
+    needs,
+  );
+}
+
+function registerReplaceIfEquals(test: Register): void {
+  const needs = 'replaceIfEquals';
+  test(
+    'replaces the value while the key holds exactly the expected one, keeping its TTL',
+    async (sut) => {
+      await sut.store.set('contract:cas', 'hard.soft-1', MINUTE);
+      assert.equal(await sut.store.replaceIfEquals!('contract:cas', 'hard.soft-1', 'hard.soft-2'), true);
+      assert.equal(await sut.store.get('contract:cas'), 'hard.soft-2');
+      assertLiveTtl(await ttlOf(sut, 'contract:cas'), MINUTE, 'contract:cas');
+    },
+    needs,
+  );
+
+  test(
+    'leaves a key holding another value alone',
+    async (sut) => {
+      await sut.store.set('contract:cas-other', 'value-b', MINUTE);
+      assert.equal(await sut.store.replaceIfEquals!('contract:cas-other', 'value-a', 'next'), false);
+      assert.equal(await sut.store.replaceIfEquals!('contract:cas-other', 'value', 'next'), false);
+      assert.equal(await sut.store.replaceIfEquals!('contract:cas-other', 'value-b-and-more', 'next'), false);
+      assert.equal(await sut.store.get('contract:cas-other'), 'value-b');
+    },
+    needs,
+  );
+
+  test(
+    'reports false for an absent key and does not create it',
+    async (sut) => {
+      assert.equal(await sut.store.replaceIfEquals!('contract:cas-absent', 'value-a', 'next'), false);
+      assert.equal(await sut.store.get('contract:cas-absent'), undefined);
+      assert.equal(await ttlOf(sut, 'contract:cas-absent'), undefined);
+    },
+    needs,
+  );
+
+  test(
+    'replaces a value stored with setIfAbsent (how records are created)',
+    async (sut) => {
+      if (sut.store.setIfAbsent === undefined) return;
+      assert.equal(await sut.store.setIfAbsent('contract:cas-nx', 'first', MINUTE), true);
+      assert.equal(await sut.store.replaceIfEquals!('contract:cas-nx', 'first', 'second'), true);
+      assert.equal(await sut.store.get('contract:cas-nx'), 'second');
+      assertLiveTtl(await ttlOf(sut, 'contract:cas-nx'), MINUTE, 'contract:cas-nx');
     },
     needs,
   );
