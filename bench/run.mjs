@@ -5,10 +5,11 @@
 //   BENCH_ROUND_MS     measured time per contestant in one round, ms, run as two halves (default 400)
 //   BENCH_ROUNDS       measured rounds per scenario (default 12)
 //   BENCH_WARMUP_MS    unmeasured warm-up per contestant and scenario, ms (default 300)
-//   BENCH_SCENARIOS    comma list of scenario ids (or groups: `many`, `cluster`) to run, or of ids and
+//   BENCH_SCENARIOS    comma list of scenario ids (or groups: `many`, `tags`, `cluster`) to run, or of ids and
 //                      groups to skip, each written with a leading '-' (`-cluster`); default: all
 //   BENCH_CONTESTANTS  comma list of contestant ids to run (default: all that load)
 //   BENCH_NO_TRAP=1    skip the "node-redis default command timeout" phase
+//   BENCH_INVALIDATIONS  timed repetitions of each invalidation and first call in the tags phase (300)
 //   BENCH_STRICT=1     exit 1 when a target is missed
 //   BENCH_COMPARE      comma list of other cachette builds (their dist/esm/index.js): each is added
 //                      as contestant 'cachette-b', 'cachette-c', … (to measure a change against
@@ -74,6 +75,14 @@ const MANY_SCENARIOS = [
   { id: 'many-1000', items: 1000 },
 ].filter((s) => wanted(s.id));
 
+/** Tags and clearing on the standalone server: tagged against untagged hits, first calls, invalidation cost. */
+const TAGS_SCENARIOS = [
+  { id: 'tags-hit-seq', kind: 'hit', concurrency: 1 },
+  { id: 'tags-hit-64', kind: 'hit', concurrency: 64 },
+  { id: 'tags-first-call', kind: 'firstCall' },
+  { id: 'tags-invalidate', kind: 'invalidate' },
+].filter((s) => wanted(s.id));
+
 /** On a local 3-master cluster (started only when one of these runs). */
 const CLUSTER_SCENARIOS = [
   { id: 'cluster-hit-seq', kind: 'hit', concurrency: 1, label: 'hit' },
@@ -81,6 +90,8 @@ const CLUSTER_SCENARIOS = [
   { id: 'cluster-miss-seq', kind: 'miss', concurrency: 1, label: 'miss (GET + SET PX)' },
   { id: 'cluster-miss-64', kind: 'miss', concurrency: 64, label: 'miss (GET + SET PX)' },
   { id: 'cluster-many-100', kind: 'many', concurrency: 1, label: 'many(100)', items: 100 },
+  { id: 'cluster-tags-hit-seq', kind: 'tagHit', concurrency: 1, label: 'tagged hit' },
+  { id: 'cluster-tags-hit-64', kind: 'tagHit', concurrency: 64, label: 'tagged hit' },
 ].filter((s) => wanted(s.id));
 
 /** Batches counted for commands and round trips per call in the many() and cluster phases. */
@@ -88,7 +99,7 @@ const COUNT_BATCHES = 50;
 
 /**
  * Whether scenario `id` runs: BENCH_SCENARIOS names ids and groups (the part of an id before its
- * first '-': `many`, `cluster`) to run, or, each with a leading '-', ids and groups to skip.
+ * first '-': `many`, `tags`, `cluster`) to run, or, each with a leading '-', ids and groups to skip.
  */
 function wanted(id) {
   if (ONLY_SCENARIOS === undefined) return true;
@@ -406,6 +417,8 @@ async function measure(op, kind, concurrency, ms) {
 
 /** Redis commands sent per call, from INFO commandstats around `calls` sequential calls. */
 async function countCommands(admin, op, kind, calls) {
+  // One call first, not counted: a function's first call in a process also loads its clear generations.
+  await op(freshKeys(kind) ? missSequence++ : 0);
   await admin.configResetStat();
   for (let c = 0; c < calls; c++) await op(freshKeys(kind) ? missSequence++ : c);
   const info = await admin.info('commandstats');
@@ -551,6 +564,9 @@ async function main() {
   // timers would outlive it).
   const many = MANY_SCENARIOS.length > 0 ? await measureMany(port, admin) : undefined;
 
+  // Tags and clearing, on the standalone server.
+  const tags = TAGS_SCENARIOS.length > 0 ? await measureTags(port, admin) : undefined;
+
   // The node-redis 6 default per-command timeout, measured on its own (its 5 s AbortSignal timers
   // outlive each round and would slow whatever runs next, so it never shares a round).
   let trap;
@@ -588,16 +604,17 @@ async function main() {
   const report = renderReport({ machine, startedAt, port, results, commands, contestants, trap, stats });
   if (down !== undefined) report.text += '\n\n' + renderRedisDown(down);
   if (many !== undefined) report.text += '\n\n' + renderMany(many);
+  if (tags !== undefined) report.text += '\n\n' + renderTags(tags);
   if (cluster !== undefined) report.text += '\n\n' + renderCluster(cluster);
   console.log('\n' + report.text);
   await mkdir(OUT_DIR, { recursive: true });
   await writeFile(new URL('results.md', OUT_DIR), report.text + '\n');
   await writeFile(
     new URL('results.json', OUT_DIR),
-    JSON.stringify({ startedAt, machine, settings: { ROUND_MS, ROUNDS, WARMUP_MS, HOT_KEYS, TTL_MS }, commands, results, trap, down, many, cluster, cachetteStats: stats }, null, 2) + '\n',
+    JSON.stringify({ startedAt, machine, settings: { ROUND_MS, ROUNDS, WARMUP_MS, HOT_KEYS, TTL_MS }, commands, results, trap, down, many, tags, cluster, cachetteStats: stats }, null, 2) + '\n',
   );
   console.log(`(also written to .bench-tmp/results.md and .bench-tmp/results.json)`);
-  const phaseErrors = (many?.stats.errors ?? 0) + (cluster?.stats.errors ?? 0);
+  const phaseErrors = (many?.stats.errors ?? 0) + (tags?.stats.errors ?? 0) + (tags?.firstCalls?.served ?? 0) + (tags?.invalidation?.servedAfter ?? 0) + (cluster?.stats.errors ?? 0);
   if (STRICT && (report.missed > 0 || phaseErrors > 0)) process.exitCode = 1;
 }
 
@@ -744,6 +761,256 @@ function renderMany(many) {
   return lines.join('\n');
 }
 
+// ---------------------------------------------------------------------------------------------
+// Tags and clearing (standalone)
+// ---------------------------------------------------------------------------------------------
+
+/** The tags of the tagged hit scenarios: one tag, or three (a group tag, the record's own, its plan). */
+const oneTag = (id) => [`user:${id}`];
+const threeTags = (id) => ['users', `user:${id}`, `plan:${id % 3}`];
+
+/** Entries a tag covers in the invalidation-cost phase (populated with many(), 1,000 a batch). */
+const COVER_SIZES = [10, 1000, 100_000];
+/** Timed repetitions of each invalidation and of each first call after one. */
+const INVALIDATIONS = positiveInt(process.env.BENCH_INVALIDATIONS, 300);
+
+/**
+ * Tagged hits against untagged hits of the same origin and values, the raw client's GET as the
+ * reference (1 and 64 in flight); the first call after an invalidation; and what one invalidation
+ * costs when its tag covers 10, 1,000 and 100,000 entries, beside f.clear() and cache.clear().
+ */
+async function measureTags(port, admin) {
+  const client = createClient({ socket: { host: '127.0.0.1', port }, ...FAIR_CLIENT_OPTIONS });
+  client.on('error', () => {});
+  await client.connect();
+  const cache = createCache({ store: { type: 'redis', host: '127.0.0.1', port }, namespace: 'tags' });
+  const untagged = cached(origin, { cache, name: 'untagged', ttl: TTL_MS });
+  const tagged1 = cached(origin, { cache, name: 'tagged1', ttl: TTL_MS, tags: oneTag });
+  const tagged3 = cached(origin, { cache, name: 'tagged3', ttl: TTL_MS, tags: threeTags });
+  const rawKey = (i) => `tags:raw:user:${i % HOT_KEYS}`;
+  const seed = async () => {
+    const multi = client.multi();
+    for (let i = 0; i < HOT_KEYS; i++) multi.set(rawKey(i), JSON.stringify(makeUser(i)), { expiration: { type: 'PX', value: TTL_MS } });
+    await multi.exec();
+    for (let i = 0; i < HOT_KEYS; i++) await Promise.all([untagged(i), tagged1(i), tagged3(i)]);
+  };
+  await seed();
+  const out = { hits: [], firstCalls: undefined, invalidation: undefined };
+  const contenders = [
+    { id: 'raw', op: async (i) => JSON.parse(await client.get(rawKey(i))) },
+    // What a tagged hit sends, by hand: the GET and an MGET of the tag records in one tick.
+    {
+      id: 'rawPair',
+      op: async (i) => {
+        const [text] = await Promise.all([client.get(rawKey(i)), client.mGet(oneTag(i % HOT_KEYS).map((tag) => `tags:tag|${tag}`))]);
+        return JSON.parse(text);
+      },
+    },
+    { id: 'untagged', op: (i) => untagged(i % HOT_KEYS) },
+    { id: 'tagged1', op: (i) => tagged1(i % HOT_KEYS) },
+    { id: 'tagged3', op: (i) => tagged3(i % HOT_KEYS) },
+  ];
+  for (const scenario of TAGS_SCENARIOS.filter((s) => s.kind === 'hit')) {
+    const traffic = {};
+    for (const c of contenders) traffic[c.id] = await countTraffic([admin], c.op, 'hit', COUNT_CALLS);
+    process.stdout.write(`${scenario.id}:`);
+    const measured = await pairedRounds(contenders, 'hit', scenario.concurrency);
+    process.stdout.write('\n');
+    out.hits.push({ ...scenario, traffic, measured });
+  }
+  const before = { hits: tagged1.stats.hits + tagged3.stats.hits + untagged.stats.hits, misses: tagged1.stats.misses + tagged3.stats.misses + untagged.stats.misses };
+  if (wanted('tags-first-call')) out.firstCalls = await measureFirstCalls(admin, cache);
+  if (wanted('tags-invalidate')) out.invalidation = await measureInvalidation(admin, port);
+  const all = [untagged, tagged1, tagged3];
+  out.stats = { hits: before.hits, misses: before.misses, errors: all.reduce((n, f) => n + f.stats.errors, 0) + (out.firstCalls?.errors ?? 0) + (out.invalidation?.errors ?? 0) };
+  await cache.close();
+  await client.close();
+  return out;
+}
+
+/**
+ * Commands, round trips and time of one call of `call(n)` right after `prepare(n)` (not counted,
+ * not timed), `INVALIDATIONS` times, the kinds interleaved so load drift falls on each alike.
+ */
+async function measureFirstCalls(admin, cache) {
+  process.stdout.write('tags-first-call:');
+  const untagged = cached(origin, { cache, name: 'first-untagged', ttl: TTL_MS });
+  const shared = cached(origin, { cache, name: 'first-shared', ttl: TTL_MS, tags: () => ['first:shared'] });
+  const fresh = cached(origin, { cache, name: 'first-fresh', ttl: TTL_MS, tags: (id) => [`first:new:${id}`] });
+  const flipped = cached(origin, { cache, name: 'first-flip', ttl: TTL_MS, tags: () => ['first:flip'] });
+  const cleared = cached(origin, { cache, name: 'first-clear', ttl: TTL_MS });
+  await flipped(-1);
+  await cleared(-1);
+  await shared(-1);
+  const kinds = [
+    { id: 'untaggedMiss', label: 'untagged miss (a never-seen id)', prepare: async () => {}, call: (n) => untagged(n) },
+    { id: 'taggedMiss', label: 'tagged miss, its record exists (a never-seen id, a shared tag)', prepare: async () => {}, call: (n) => shared(n) },
+    { id: 'afterInvalidate', label: 'first call after `invalidateTags([tag])` (a stored entry; the record exists, with a new value)', prepare: () => cache.invalidateTags(['first:flip']), call: () => flipped(-1) },
+    { id: 'afterClear', label: 'first call after `f.clear()` (a stored untagged entry)', prepare: () => cleared.clear(), call: () => cleared(-1) },
+    { id: 'createsRecord', label: 'tagged miss that creates its record (a never-seen tag)', prepare: async () => {}, call: (n) => fresh(n) },
+  ];
+  const samples = Object.fromEntries(kinds.map((k) => [k.id, { micros: [], commands: 0, reads: 0, perCommand: {} }]));
+  for (let r = 0; r < INVALIDATIONS; r++) {
+    const shift = r % kinds.length;
+    for (const kind of [...kinds.slice(shift), ...kinds.slice(0, shift)]) {
+      const n = missSequence++;
+      await kind.prepare(n);
+      const counted = r < COUNT_BATCHES;
+      if (counted) await admin.configResetStat();
+      const start = performance.now();
+      await kind.call(n);
+      const micros = (performance.now() - start) * 1000;
+      const s = samples[kind.id];
+      s.micros.push(micros);
+      if (!counted) continue;
+      const info = String(await admin.sendCommand(['INFO', 'stats', 'commandstats']));
+      s.reads += Number(/^total_reads_processed:(\d+)/m.exec(info)?.[1] ?? NaN) - 1;
+      for (const [, name, calls] of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+        if (name === 'info' || name.startsWith('config')) continue;
+        s.perCommand[name] = (s.perCommand[name] ?? 0) + Number(calls);
+        s.commands += Number(calls);
+      }
+    }
+    if (r % 50 === 49) process.stdout.write(` ${r + 1}`);
+  }
+  process.stdout.write('\n');
+  const counted = Math.min(COUNT_BATCHES, INVALIDATIONS);
+  const rows = kinds.map((k) => ({
+    id: k.id,
+    label: k.label,
+    medianMicros: median(samples[k.id].micros),
+    commands: samples[k.id].commands / counted,
+    reads: samples[k.id].reads / counted,
+    perCommand: Object.fromEntries(Object.entries(samples[k.id].perCommand).map(([name, n]) => [name, n / counted])),
+  }));
+  const fns = [untagged, shared, fresh, flipped, cleared];
+  // Every call above is a miss: an invalidated entry must never be served.
+  const served = flipped.stats.hits + cleared.stats.hits;
+  return { rows, served, errors: fns.reduce((n, f) => n + f.stats.errors, 0) };
+}
+
+/**
+ * One tag invalidation when the tag covers 10, 1,000 and 100,000 stored entries (hard and
+ * `{ stale: true }`), and f.clear() / cache.clear(): time per call (median over INVALIDATIONS,
+ * interleaved), commands and round trips per call, the first invalidation of each tag on its own,
+ * and the keyspace size before and after (nothing is deleted).
+ */
+async function measureInvalidation(admin, port) {
+  const cache = createCache({ store: { type: 'redis', host: '127.0.0.1', port }, namespace: 'cover' });
+  const coverTag = (id) => (id < 10 ? 'cover:10' : id < 1010 ? 'cover:1k' : 'cover:100k');
+  const covered = cached(origin, { cache, name: 'covered', ttl: TTL_MS, tags: (id) => [coverTag(id)] });
+  const total = COVER_SIZES.reduce((a, b) => a + b, 0);
+  process.stdout.write(`tags-invalidate: storing ${total.toLocaleString('en-US')} tagged entries…`);
+  for (let start = 0; start < total; start += 1000) {
+    await covered.many(Array.from({ length: Math.min(1000, total - start) }, (_, j) => [start + j]));
+  }
+  const keysBefore = await admin.dbSize();
+  const probes = { 'cover:10': 5, 'cover:1k': 500, 'cover:100k': 50_000 };
+  const tags = ['cover:10', 'cover:1k', 'cover:100k'];
+  // The first invalidation of each tag, while all its entries are fresh; each is then checked gone.
+  const first = {};
+  let servedAfter = 0;
+  for (const tag of tags) {
+    const hitsBefore = covered.stats.hits;
+    await covered(probes[tag]);
+    if (covered.stats.hits !== hitsBefore + 1) throw new Error(`bench: ${tag} entry was not stored`);
+    const start = performance.now();
+    await cache.invalidateTags([tag]);
+    first[tag] = (performance.now() - start) * 1000;
+    const after = covered.stats.hits;
+    await covered(probes[tag]);
+    servedAfter += covered.stats.hits - after;
+  }
+  const ops = [
+    ...tags.map((tag) => ({ id: `hard ${tag}`, label: `\`invalidateTags(['${tag}'])\``, op: () => cache.invalidateTags([tag]) })),
+    ...tags.map((tag) => ({ id: `stale ${tag}`, label: `\`invalidateTags(['${tag}'], { stale: true })\``, op: () => cache.invalidateTags([tag], { stale: true }) })),
+    { id: 'f.clear', label: '`f.clear()` (its function holds 101,010 entries)', op: () => covered.clear() },
+    { id: 'cache.clear', label: '`cache.clear()` (namespace with 101,010 entries)', op: () => cache.clear() },
+  ];
+  const traffic = {};
+  for (const o of ops) traffic[o.id] = await countTraffic([admin], o.op, 'hit', COUNT_BATCHES);
+  const micros = Object.fromEntries(ops.map((o) => [o.id, []]));
+  for (let r = 0; r < INVALIDATIONS; r++) {
+    const shift = r % ops.length;
+    for (const o of [...ops.slice(shift), ...ops.slice(0, shift)]) {
+      const start = performance.now();
+      await o.op();
+      micros[o.id].push((performance.now() - start) * 1000);
+    }
+  }
+  process.stdout.write(' done\n');
+  const keysAfter = await admin.dbSize();
+  const rows = ops.map((o) => ({ id: o.id, label: o.label, medianMicros: median(micros[o.id]), p90Micros: quantile(micros[o.id], 0.9), traffic: traffic[o.id] }));
+  const errors = covered.stats.errors;
+  await cache.close();
+  return { rows, first, keysBefore, keysAfter, servedAfter, errors };
+}
+
+function quantile(values, q) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+function renderTags(tags) {
+  const titles = { raw: 'raw node-redis `GET` + `JSON.parse`', rawPair: 'raw node-redis `GET` + `MGET` of 1 key, one tick', untagged: 'cachette, untagged', tagged1: 'cachette, 1 tag', tagged3: 'cachette, 3 tags' };
+  const lines = [];
+  if (tags.hits.length > 0) {
+    lines.push(
+      `Tagged hits against untagged hits of the same origin and values, standalone (${ROUNDS} rounds; ops/s: median over rounds; ratios: median of the per-round ratios). Commands and round trips per call: INFO commandstats and total_reads_processed over ${COUNT_CALLS} sequential calls. Tags: 1 = \`[\`user:\${id}\`]\`, 3 = \`['users', \`user:\${id}\`, \`plan:\${id % 3}\`]\`.`,
+      '',
+      '| in flight | contender | ops/s | / raw | / untagged | rounds / untagged (min–max) | CPU µs per call | Redis commands per call | round trips per call |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
+    for (const row of tags.hits) {
+      const m = row.measured;
+      for (const id of ['raw', 'rawPair', 'untagged', 'tagged1', 'tagged3']) {
+        const t = row.traffic[id];
+        const names = Object.entries(t.perCommand).sort(([a], [b]) => a.localeCompare(b)).map(([name, n]) => `${name.toUpperCase()}${n === t.calls ? '' : ` ×${(n / t.calls).toFixed(2)}`}`).join(' + ');
+        const ratios = m[id].perRound.map((v, r) => v / m.untagged.perRound[r]);
+        lines.push(
+          `| ${row.concurrency} | ${titles[id]} | ${Math.round(m[id].medianOps).toLocaleString('en-US')} | ${pairedRatio(m[id], m.raw).toFixed(2)}× | ${id.startsWith('raw') ? '—' : `${pairedRatio(m[id], m.untagged).toFixed(2)}×`} | ${id.startsWith('raw') || id === 'untagged' ? '—' : `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×`} | ${m[id].cpuMicrosPerOp.toFixed(1)} | ${(t.commands / t.calls).toFixed(2)} (${names}) | ${(t.reads / t.calls).toFixed(2)} |`,
+        );
+      }
+    }
+  }
+  if (tags.firstCalls) {
+    const fc = tags.firstCalls;
+    lines.push(
+      '',
+      `The first call after an invalidation, against plain misses (sequential, ${INVALIDATIONS} of each, interleaved; the invalidation itself is neither timed nor counted; commands and round trips over the first ${Math.min(COUNT_BATCHES, INVALIDATIONS)}):`,
+      '',
+      '| call | median µs | Redis commands per call | round trips per call |',
+      '| --- | ---: | ---: | ---: |',
+    );
+    for (const row of fc.rows) {
+      const names = Object.entries(row.perCommand).sort(([a], [b]) => a.localeCompare(b)).map(([name, n]) => `${name.toUpperCase()}${n === 1 ? '' : ` ×${n.toFixed(2)}`}`).join(' + ');
+      lines.push(`| ${row.label} | ${Math.round(row.medianMicros)} | ${row.commands.toFixed(2)} (${names}) | ${row.reads.toFixed(2)} |`);
+    }
+    lines.push('', `Invalidated entries served by those calls: ${fc.served}.`);
+  }
+  if (tags.invalidation) {
+    const inv = tags.invalidation;
+    lines.push(
+      '',
+      `One invalidation, sequential (${INVALIDATIONS} of each, interleaved; median and 90th percentile; commands and round trips over ${COUNT_BATCHES} calls). The tags cover 10, 1,000 and 100,000 stored entries (written with \`many()\`); keys in Redis before: ${inv.keysBefore.toLocaleString('en-US')}, after every invalidation: ${inv.keysAfter.toLocaleString('en-US')}.`,
+      '',
+      '| call | median µs | p90 µs | Redis commands per call | round trips per call |',
+      '| --- | ---: | ---: | ---: | ---: |',
+    );
+    for (const row of inv.rows) {
+      const t = row.traffic;
+      const names = Object.entries(t.perCommand).sort(([a], [b]) => a.localeCompare(b)).map(([name, n]) => `${name.toUpperCase()}${n === t.calls ? '' : ` ×${(n / t.calls).toFixed(2)}`}`).join(' + ');
+      lines.push(`| ${row.label} | ${Math.round(row.medianMicros)} | ${Math.round(row.p90Micros)} | ${(t.commands / t.calls).toFixed(2)} (${names}) | ${(t.reads / t.calls).toFixed(2)} |`);
+    }
+    lines.push(
+      '',
+      `The first invalidation of each tag, while all its entries were fresh (one sample each): ${Object.entries(inv.first).map(([tag, us]) => `${tag} ${Math.round(us)} µs`).join(', ')}. Entries served after it: ${inv.servedAfter}.`,
+    );
+  }
+  lines.push('', `cachette stats over the tags phase (hit scenarios): ${tags.stats.hits} hits, ${tags.stats.misses} misses; errors over the whole phase: ${tags.stats.errors}`);
+  return lines.join('\n');
+}
+
 /**
  * cachette on a local 3-master cluster against raw node-redis `createCluster` (the fair settings
  * cachette gives the cluster it creates): hits and misses at 1 and 64 in flight, and many(100) of
@@ -764,9 +1031,14 @@ async function measureCluster() {
     const cache = createCache({ store: { type: 'redis', cluster: { rootNodes: cluster.rootNodes } }, namespace: 'cl' });
     const getUser = cached(origin, { cache, name: 'user', ttl: TTL_MS });
     const getFresh = cached(origin, { cache, name: 'miss', ttl: TTL_MS });
+    const tagged1 = cached(origin, { cache, name: 'tagged1', ttl: TTL_MS, tags: oneTag });
+    const tagged3 = cached(origin, { cache, name: 'tagged3', ttl: TTL_MS, tags: threeTags });
     const hitKey = (i) => `raw:user:${i % HOT_KEYS}`;
     await Promise.all(Array.from({ length: HOT_KEYS }, (_, i) => raw.set(hitKey(i), JSON.stringify(makeUser(i)), { expiration: { type: 'PX', value: TTL_MS } })));
     await Promise.all(Array.from({ length: HOT_KEYS }, (_, i) => getUser(i)));
+    if (CLUSTER_SCENARIOS.some((sc) => sc.kind === 'tagHit')) {
+      await Promise.all(Array.from({ length: HOT_KEYS }, (_, i) => Promise.all([tagged1(i), tagged3(i)])));
+    }
     const masters = (await cluster.masters()).map((node) => node.client);
     const ops = {
       hit: {
@@ -792,6 +1064,12 @@ async function measureCluster() {
       many: (i) => getUser.many(argsLists[i % batches.length]),
       singles: (i) => Promise.all(batches[i % batches.length].map((id) => getUser(id))),
     };
+    ops.tagHit = {
+      raw: ops.hit.raw,
+      cachette: ops.hit.cachette,
+      tagged1: (i) => tagged1(i % HOT_KEYS),
+      tagged3: (i) => tagged3(i % HOT_KEYS),
+    };
     const rows = [];
     for (const scenario of CLUSTER_SCENARIOS) {
       const contenders = Object.entries(ops[scenario.kind]).map(([id, op]) => ({ id, op }));
@@ -803,7 +1081,9 @@ async function measureCluster() {
       process.stdout.write('\n');
       rows.push({ ...scenario, traffic, measured });
     }
-    const stats = { hits: getUser.stats.hits + getFresh.stats.hits, misses: getUser.stats.misses + getFresh.stats.misses, errors: getUser.stats.errors + getFresh.stats.errors };
+    const fns = [getUser, getFresh, tagged1, tagged3];
+    const stats = { hits: 0, misses: 0, errors: 0 };
+    for (const f of fns) for (const k of Object.keys(stats)) stats[k] += f.stats[k];
     await cache.close();
     await raw.close();
     return { rows, stats, masters: masters.length };
@@ -815,12 +1095,17 @@ async function measureCluster() {
 function renderCluster(result) {
   const lines = [
     `Redis Cluster, ${result.masters} masters with one replica each (local, started by the bench), cachette against raw node-redis \`createCluster\` (GET + JSON.parse; miss: GET, origin, SET PX), ${ROUNDS} rounds. Commands and round trips: summed over the masters, over ${COUNT_CALLS} sequential calls (${COUNT_BATCHES} batches for many).`,
-    '',
-    '| scenario | in flight | raw cluster ops/s | cachette ops/s | cachette / raw | rounds (min–max) | CPU µs per call, raw | CPU µs per call, cachette | commands per call, raw | commands per call, cachette |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
+  const plain = result.rows.filter((r) => r.kind === 'hit' || r.kind === 'miss');
+  if (plain.length > 0) {
+    lines.push(
+      '',
+      '| scenario | in flight | raw cluster ops/s | cachette ops/s | cachette / raw | rounds (min–max) | CPU µs per call, raw | CPU µs per call, cachette | commands per call, raw | commands per call, cachette |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
+  }
   const perCall = (t) => (t === undefined ? '—' : (t.commands / t.calls).toFixed(2));
-  for (const row of result.rows.filter((r) => r.kind !== 'many')) {
+  for (const row of plain) {
     const m = row.measured;
     const ratios = m.cachette.perRound.map((v, r) => v / m.raw.perRound[r]);
     lines.push(
@@ -846,6 +1131,27 @@ function renderCluster(result) {
       );
     }
     lines.push('', `cachette \`many(100)\` / 100 concurrent single calls on the cluster, items/s: ${pairedRatio(many.measured.many, many.measured.singles).toFixed(2)}× (median of the per-round ratios)`);
+  }
+  const tagRows = result.rows.filter((r) => r.kind === 'tagHit');
+  if (tagRows.length > 0) {
+    const titles = { raw: 'raw cluster `GET` + `JSON.parse`', cachette: 'cachette, untagged', tagged1: 'cachette, 1 tag', tagged3: 'cachette, 3 tags' };
+    lines.push(
+      '',
+      'Tagged hits against untagged hits on the cluster (tags as in the standalone table; the tag records have no hash tags, so they and the entry may sit on different masters). Round trips: socket reads summed over the masters, sent in the same tick (one wait).',
+      '',
+      '| in flight | contender | ops/s | / raw | / untagged | CPU µs per call | Redis commands per call | reads per call (all masters) |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
+    for (const row of tagRows) {
+      const m = row.measured;
+      for (const id of ['raw', 'cachette', 'tagged1', 'tagged3']) {
+        const t = row.traffic[id];
+        const names = Object.entries(t.perCommand).sort(([a], [b]) => a.localeCompare(b)).map(([name, n]) => `${name.toUpperCase()}${n === t.calls ? '' : ` ×${(n / t.calls).toFixed(2)}`}`).join(' + ');
+        lines.push(
+          `| ${row.concurrency} | ${titles[id]} | ${Math.round(m[id].medianOps).toLocaleString('en-US')} | ${pairedRatio(m[id], m.raw).toFixed(2)}× | ${id === 'raw' ? '—' : `${pairedRatio(m[id], m.cachette).toFixed(2)}×`} | ${m[id].cpuMicrosPerOp.toFixed(1)} | ${(t.commands / t.calls).toFixed(2)} (${names}) | ${(t.reads / t.calls).toFixed(2)} |`,
+        );
+      }
+    }
   }
   lines.push('', `cachette stats over the cluster phase: ${result.stats.hits} hits, ${result.stats.misses} misses, ${result.stats.errors} errors`);
   return lines.join('\n');
@@ -1012,10 +1318,12 @@ function renderReport({ machine, startedAt, results, commands, contestants, trap
   }
   const cmd = commands.cachette;
   if (cmd) {
-    const ok = (cmd.hit?.perCall ?? 1) === 1 && (cmd.ttlHit?.perCall ?? 1) === 1 && (cmd.miss?.perCall ?? 2) <= 2;
+    // An MGET here is the clear-generation poll (one a second per cache, whoever is being counted), not the call's.
+    const own = (counted) => (counted === undefined ? undefined : counted.perCall - (counted.perCommand.mget ?? 0));
+    const ok = (own(cmd.hit) ?? 1) === 1 && (own(cmd.ttlHit) ?? 1) === 1 && (own(cmd.miss) ?? 2) <= 2;
     if (!ok) missed++;
     lines.push('');
-    lines.push(`Command targets (1 per hit, sliding TTL included; ≤ 2 per miss): ${ok ? 'met' : 'MISSED'}`);
+    lines.push(`Command targets (1 per hit, sliding TTL included; ≤ 2 per miss; not counting \`MGET\`, the clear-generation poll that each open cache sends once a second, which falls on whichever contestant is being counted): ${ok ? 'met' : 'MISSED'}`);
   }
   if (trap) {
     lines.push('');
