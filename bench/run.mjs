@@ -956,7 +956,7 @@ function renderTags(tags) {
   const lines = [];
   if (tags.hits.length > 0) {
     lines.push(
-      `Tagged hits against untagged hits of the same origin and values, standalone (${ROUNDS} rounds; ops/s: median over rounds; ratios: median of the per-round ratios). Commands and round trips per call: INFO commandstats and total_reads_processed over ${COUNT_CALLS} sequential calls. Tags: 1 = \`[\`user:\${id}\`]\`, 3 = \`['users', \`user:\${id}\`, \`plan:\${id % 3}\`]\`.`,
+      `Tagged hits against untagged hits of the same origin and values, standalone (${ROUNDS} rounds; ops/s: median over rounds; ratios: median of the per-round ratios). Commands and round trips per call: INFO commandstats and total_reads_processed over ${COUNT_CALLS} sequential calls. Tags: 1 = \`user:<id>\`; 3 = \`users\`, \`user:<id>\`, \`plan:<id % 3>\`.`,
       '',
       '| in flight | contender | ops/s | / raw | / untagged | rounds / untagged (min–max) | CPU µs per call | Redis commands per call | round trips per call |',
       '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
