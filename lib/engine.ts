@@ -171,6 +171,9 @@ async function readStamped(ctx: FunctionContext, key: string, args: unknown[], e
         records.catch(noop);
         throw error;
       }
+      // A missing record (a new tag, or one lost) means a miss: create it now, before the origin
+      // runs, from what was just read (no second read of the others).
+      if (values.includes(undefined)) values = await currentRecords(store, tagKeys, TAG_RECORD_TTL_MS, values);
     }
   } catch (error) {
     fail(ctx, 'read', error, 'cachette: cache read failed; calling the origin');
