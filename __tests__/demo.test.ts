@@ -132,6 +132,13 @@ function expectWalkthrough(run: Run, ttlLabel: string): void {
   // 7. values keep their type on a hit
   expect(outcomeAfter(run, 'getOrder(7)')).toMatch(/→ miss/);
   expect(run.stdout).toMatch(/→ hit {2}placedAt is a Date\? true {2}tags is a Set\? true {2}cents is a bigint\? true/);
+
+  // 8. tags and clearing
+  expect(run.stdout).toMatch(/→ a: miss \(recomputed, cents 1003\) {2}b: hit \(untouched, cents 1002\)/);
+  expect(run.stdout).toMatch(/→ stale: the old price at once \(cents 1002\)/);
+  expect(run.stdout).toMatch(/→ hit: the refreshed price \(cents 1004\)/);
+  expect(run.stdout).toMatch(/→ miss: every entry of getPrice was cleared/);
+  expect(run.stdout).toMatch(/getPrice hits=2 misses=4 .*stale=1 /);
   expect(run.stdout).toMatch(/\ndone in [\d.]+ s; cache closed/);
 }
 

@@ -252,8 +252,8 @@ async function traced(fn, call) {
   const before = { ...fn.stats };
   const value = await call();
   const after = fn.stats;
-  const what = ['hits', 'misses', 'bypasses', 'refreshes'].filter((k) => after[k] > before[k]);
-  const label = { hits: 'hit', misses: 'miss', bypasses: 'bypass', refreshes: 'refresh' };
+  const what = ['hits', 'stale', 'misses', 'bypasses', 'refreshes'].filter((k) => after[k] > before[k]);
+  const label = { hits: 'hit', stale: 'stale', misses: 'miss', bypasses: 'bypass', refreshes: 'refresh' };
   return { value, outcome: what.map((k) => label[k]).join('+') || 'none' };
 }
 
@@ -452,6 +452,36 @@ async function walkthrough(store) {
     `     → ${o2.outcome}  placedAt is a Date? ${o2.value.placedAt instanceof Date}  tags is a Set? ${o2.value.tags instanceof Set}  cents is a bigint? ${typeof o2.value.cents === 'bigint'}`,
   );
   log(`     ${store.rawLabel} ${getOrder.keyFor(7)} → ${short(String(await store.raw(getOrder.keyFor(7))))}`);
+  log();
+
+  // --- 8. Tags and clearing ------------------------------------------------------------------
+  log("8. Tags and clearing: getPrice(sku) tagged [`sku:${sku}`, 'prices'], staleWhileRevalidate '1m'");
+  let priceRuns = 0;
+  const getPrice = cached(
+    async function getPrice(sku) {
+      priceRuns++;
+      return { sku, cents: 1000 + priceRuns };
+    },
+    { cache, ttl: '10m', staleWhileRevalidate: '1m', tags: (sku) => [`sku:${sku}`, 'prices'] },
+  );
+  await getPrice('a');
+  await getPrice('b');
+  log(`   getPrice('a'), getPrice('b') → ${priceRuns} origin runs; a hit now reads the entry and its tag records in one round trip`);
+  await cache.invalidateTags(['sku:a']);
+  const a1 = await step(getPrice, "after cache.invalidateTags(['sku:a']): getPrice('a')", () => getPrice('a'));
+  const b1 = await step(getPrice, "getPrice('b')", () => getPrice('b'));
+  log(`     → a: ${a1.outcome} (recomputed, cents ${a1.value.cents})  b: ${b1.outcome} (untouched, cents ${b1.value.cents})`);
+  await cache.invalidateTags(['prices'], { stale: true });
+  const b2 = await step(getPrice, "after cache.invalidateTags(['prices'], { stale: true }): getPrice('b')", () => getPrice('b'));
+  log(`     → ${b2.outcome}: the old price at once (cents ${b2.value.cents}), while one refresh runs in the background`);
+  // Bounded wait for the background refresh and its write.
+  for (let i = 0; i < 300 && (priceRuns < 4 || cache.pendingWrites > 0); i++) await sleep(10);
+  const b3 = await step(getPrice, "once the refresh has landed: getPrice('b')", () => getPrice('b'));
+  log(`     → ${b3.outcome}: the refreshed price (cents ${b3.value.cents})`);
+  await getPrice.clear();
+  const a2 = await step(getPrice, "after getPrice.clear(): getPrice('a')", () => getPrice('a'));
+  log(`     → ${a2.outcome}: every entry of getPrice was cleared, in every process (O(1): no KEYS, no SCAN)`);
+  log(`   getPrice ${statsLine(getPrice)}`);
 }
 
 /** The article's complexity_based_ttl: 20-60 s, growing with the JSON size; in milliseconds. */
