@@ -1,8 +1,9 @@
-// One "app process" for __tests__/integration/invalidation-multiprocess.test.ts: it serves a tagged
-// function and an untagged one through the built package ('cachette', from dist/), on the Redis the
-// parent names, under the namespace 'inv'. Each origin answers `{ fn, id, epoch }`, where `epoch` is
-// what the key `epoch` held on that Redis when the origin started: the parent bumps it before an
-// invalidation, so an answer with an older epoch is an invalidated value.
+// One "app process" for __tests__/helpers/invalidation-suite.ts: it serves a tagged function and an
+// untagged one through the built package ('cachette', from dist/), on the Redis topology the parent
+// names (standalone, Cluster or Sentinel), under the namespace 'inv'. Each origin answers
+// `{ fn, id, epoch }`, where `epoch` is what the key `epoch` held on that Redis when the origin
+// started: the parent bumps it before an invalidation, so an answer with an older epoch is an
+// invalidated value.
 //
 // Talks to the parent over IPC; every request carries a `seq` that its reply repeats:
 //   child → { type: 'ready' }
@@ -19,19 +20,23 @@
 //   parent → { type: 'generation', seq }             the namespace's clear generation as this process sees it
 //   child → { type: 'generation', seq, value }
 //
-// Environment: INV_REDIS_URL; INV_POLL_MS (clearPollInterval, default the library's).
+// Environment: INV_STORE (JSON: the cache's `store` config, `{ type: 'redis', url | cluster | sentinel }`);
+// INV_POLL_MS (clearPollInterval, default the library's).
 import { cached, createCache } from 'cachette';
-import { createClient } from 'redis';
+import { createClient, createCluster, createSentinel } from 'redis';
 import { performance } from 'node:perf_hooks';
 
-const url = process.env.INV_REDIS_URL;
+const store = JSON.parse(process.env.INV_STORE);
 const pollMs = process.env.INV_POLL_MS ? Number(process.env.INV_POLL_MS) : undefined;
 
-const reader = createClient({ url });
+// The origins read `epoch` with a client of their own, on the same topology; on a copy of the options,
+// which node-redis fills in as it connects (a root node it used gains `socket`, `RESP` …).
+const own = structuredClone(store);
+const reader = own.cluster ? createCluster(own.cluster) : own.sentinel ? createSentinel(own.sentinel) : createClient({ url: own.url });
 reader.on('error', () => {});
 await reader.connect();
 const quiet = { warn() {}, error() {} };
-const cache = createCache({ store: { type: 'redis', url }, namespace: 'inv', logger: quiet, ...(pollMs === undefined ? {} : { clearPollInterval: pollMs }) });
+const cache = createCache({ store, namespace: 'inv', logger: quiet, ...(pollMs === undefined ? {} : { clearPollInterval: pollMs }) });
 
 /** Held origins, by the seq of the request that holds them. */
 const held = new Map();
