@@ -116,16 +116,11 @@ export class Cache {
     if (tags.length === 0) return;
     const keys = tags.map((tag) => tagRecordKey(this.namespace, tag));
     const covered = new Set(keys);
-    const abandon = (): void => this.flights.abandonWhere((scope) => (scope as RunScopeLike | undefined)?.tagKeys()?.some((key) => covered.has(key)) === true);
-    abandon();
-    try {
-      await invalidateRecords(this.store, keys, { stale, ttlMs: TAG_RECORD_TTL_MS });
-    } catch (err) {
-      this.report({ kind: 'delete', store: this.store.name, err }, 'cachette: invalidateTags failed');
-      throw err;
-    }
-    // Runs started while the records changed read the old ones: abandon them too.
-    abandon();
+    await this.#invalidating(
+      (scope) => scope.tagKeys()?.some((key) => covered.has(key)) === true,
+      () => invalidateRecords(this.store, keys, { stale, ttlMs: TAG_RECORD_TTL_MS }),
+      'cachette: invalidateTags failed',
+    );
   }
 
   /**
@@ -152,13 +147,21 @@ export class Cache {
   }
 
   /** @internal change one clear generation (`cache.clear()`, `f.clear()`) and abandon its runs. */
-  async clearGeneration(key: string, stale: boolean): Promise<void> {
-    const abandon = (): void => this.flights.abandonWhere((scope) => (scope as RunScopeLike | undefined)?.generations.includes(key) === true);
+  clearGeneration(key: string, stale: boolean): Promise<void> {
+    return this.#invalidating((scope) => scope.generations.includes(key), () => this.generations.clear(key, stale), 'cachette: clear failed');
+  }
+
+  /**
+   * Run an invalidation (`change`), abandoning the runs in flight it `covers` before and after it:
+   * runs started while the records changed read the old ones. A failure is reported, then rethrown.
+   */
+  async #invalidating(covers: (scope: RunScopeLike) => boolean, change: () => Promise<unknown>, failure: string): Promise<void> {
+    const abandon = (): void => this.flights.abandonWhere((scope) => scope !== undefined && covers(scope as RunScopeLike));
     abandon();
     try {
-      await this.generations.clear(key, stale);
+      await change();
     } catch (err) {
-      this.report({ kind: 'delete', store: this.store.name, err }, 'cachette: clear failed');
+      this.report({ kind: 'delete', store: this.store.name, err }, failure);
       throw err;
     }
     abandon();

@@ -20,13 +20,13 @@ import { toMs } from './duration.js';
 import { decodeEntry, encodeEntry, type Entry } from './entry.js';
 import { CacheBatchError, CacheOriginTimeoutError, CachePartialReadError, CacheUnavailableError } from './errors.js';
 import { callAs, FlightRun } from './flight.js';
-import { currentRecords, judgeStamps, readRecords, tagRecordKey, tagsProblem, type FunctionStamps, type RunScopeLike } from './invalidation.js';
+import { currentRecords, joinStamps, judgeStamps, readRecords, tagRecordKey, tagsProblem, type FunctionStamps, type RunScopeLike } from './invalidation.js';
 import { refuseAborted, waitFor } from './waiting.js';
 import { runLocked, type LockedMiss, type LockSettings } from './locks.js';
 import type { FailureKind } from './log.js';
 import type { ResolvedCall } from './config/resolve.js';
 import type { CacheStats } from './stats.js';
-import type { Store } from './stores/store.js';
+import type { MaybePromise, Store } from './stores/store.js';
 
 /** Everything the engine needs about one cached function, resolved once by `cached()`. */
 export interface FunctionContext {
@@ -121,10 +121,7 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
     ctx.stats.skipped++; // an open circuit breaker: straight to the origin, no rejected read
   } else if (expected !== undefined && ctx.tagsOf === undefined) {
     try {
-      raw =
-        extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit && store.getAndExpire !== undefined
-          ? await store.getAndExpire(key, extendMs)
-          : await store.get(key);
+      raw = await readEntry(ctx, key, extendMs);
     } catch (error) {
       fail(ctx, 'read', error, 'cachette: cache read failed; calling the origin');
     }
@@ -139,6 +136,12 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
   if (judged === undefined) return missWithFallback(ctx, key, args, call, undefined, self, undefined, expected);
   if (judged instanceof StaleFallback) return missWithFallback(ctx, key, args, call, judged.entry, self, undefined, expected);
   return judged.value;
+}
+
+/** Read `key`: with `getAndExpire` when a per-call ttl extends a hit (sliding TTL), else with `get`. */
+function readEntry(ctx: FunctionContext, key: string, extendMs: number | undefined): MaybePromise<string | Uint8Array | undefined> {
+  const store = ctx.store;
+  return extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit && store.getAndExpire !== undefined ? store.getAndExpire(key, extendMs) : store.get(key);
 }
 
 /**
@@ -157,7 +160,7 @@ async function readStamped(ctx: FunctionContext, key: string, args: unknown[], e
     // The generations first (once per process and function): one operation, so that a half-open
     // breaker's single probe is this read and not two at once.
     if (ctx.stamps.current() === undefined) await ctx.stamps.load();
-    const reading = extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit && store.getAndExpire !== undefined ? store.getAndExpire(key, extendMs) : store.get(key);
+    const reading = readEntry(ctx, key, extendMs);
     if (tagKeys === undefined || tagKeys.length === 0) {
       raw = await reading;
     } else {
@@ -181,25 +184,25 @@ async function readStamped(ctx: FunctionContext, key: string, args: unknown[], e
   }
   const generations = ctx.stamps.current();
   if (generations === undefined || (values !== undefined && values.includes(undefined))) return { raw, expected: undefined };
-  return { raw, expected: values === undefined ? generations : `${generations},${values.join(',')}` };
+  return { raw, expected: values === undefined ? generations : joinStamps(generations, values as string[]) };
 }
 
 /**
- * The record keys of the tags of a call with `args`: `null` (after reporting it) when the `tags`
- * function threw or returned something that is not a list of tags: the call is then neither served
- * from nor written to the cache.
+ * The record keys of the tags of a call with `args`: `null` (after reporting it, unless `report` is
+ * off) when the `tags` function threw or returned something that is not a list of tags: the call is
+ * then neither served from nor written to the cache.
  */
-function tagKeysFor(ctx: FunctionContext, args: unknown[]): string[] | null {
+function tagKeysFor(ctx: FunctionContext, args: unknown[], report = true): string[] | null {
   let tags: unknown;
   try {
     tags = (ctx.tagsOf as (args: unknown[]) => unknown)(args);
   } catch (error) {
-    fail(ctx, 'tags', error, `cachette: ${ctx.name}: the tags function threw; the call was not cached`);
+    if (report) fail(ctx, 'tags', error, `cachette: ${ctx.name}: the tags function threw; the call was not cached`);
     return null;
   }
   const problem = tagsProblem(tags);
   if (problem !== undefined) {
-    fail(ctx, 'tags', new TypeError(problem), `cachette: ${ctx.name}: invalid tags; the call was not cached`);
+    if (report) fail(ctx, 'tags', new TypeError(problem), `cachette: ${ctx.name}: invalid tags; the call was not cached`);
     return null;
   }
   const namespace = ctx.cache.namespace;
@@ -222,7 +225,7 @@ function stampsNow(ctx: FunctionContext, args: unknown[]): string | undefined | 
       const [, values] = await Promise.all([generations === undefined ? ctx.stamps.load() : undefined, tagKeys.length === 0 ? [] : currentRecords(ctx.store, tagKeys, TAG_RECORD_TTL_MS)]);
       const current = ctx.stamps.current();
       if (current === undefined) return undefined;
-      return values.length === 0 ? current : `${current},${values.join(',')}`;
+      return joinStamps(current, values);
     } catch (error) {
       // Counted as the write it prevents: a call whose store fails counts one read and one write failure.
       fail(ctx, 'write', error, 'cachette: cache write failed (its invalidation records could not be read)');
@@ -395,13 +398,8 @@ async function expectedMany(ctx: FunctionContext, argsList: unknown[][]): Promis
   const byKey = new Map(unique.map((key, i) => [key, values[i]]));
   const expected = tagKeys.map((keys) => {
     if (keys === null) return undefined;
-    const parts = [current];
-    for (const key of keys) {
-      const value = byKey.get(key);
-      if (value === undefined) return undefined;
-      parts.push(value);
-    }
-    return parts.join(',');
+    const records = keys.map((key) => byKey.get(key));
+    return records.includes(undefined) ? undefined : joinStamps(current, records as string[]);
   });
   return { expected };
 }
@@ -653,38 +651,36 @@ function startRun(
   // stale or gone, never fresh.
   const stamps = known ?? (call !== undefined && !call.write ? undefined : stampsNow(ctx, args));
   const go = (stamped: string | undefined): Promise<unknown> => {
+    const plan: RunPlan = { ctx, key, args, call, self, run, source, stamps: stamped };
     // Read-through misses and background refreshes share one origin run across processes;
     // bypasses and forced refreshes (call.read false) never wait for another process.
-    if (ctx.lock !== undefined && (call === undefined || call.read)) return runLocked(ctx.lock, lockedMiss(ctx, key, args, call, self, run, source, stamped));
-    return runAndStore(ctx, key, args, call, self, run, source, stamped);
+    if (ctx.lock !== undefined && (call === undefined || call.read)) return runLocked(ctx.lock, lockedMiss(plan));
+    return runAndStore(plan);
   };
   run.promise = stamps instanceof Promise ? stamps.then(go) : go(stamps);
-  run.scope = { generations: ctx.stamps.keys, tagKeys: () => (ctx.tagsOf === undefined ? undefined : (tagKeysQuiet(ctx, args) ?? [])) } satisfies RunScopeLike;
+  run.scope = { generations: ctx.stamps.keys, tagKeys: () => (ctx.tagsOf === undefined ? undefined : (tagKeysFor(ctx, args, false) ?? [])) } satisfies RunScopeLike;
   ctx.cache.flights.start(key, run.promise, run);
   return run;
 }
 
-/** The tag record keys of `args` without reporting a failure (already reported by the run or read). */
-function tagKeysQuiet(ctx: FunctionContext, args: unknown[]): string[] | undefined {
-  try {
-    const tags = (ctx.tagsOf as (args: unknown[]) => unknown)(args);
-    return tagsProblem(tags) === undefined ? (tags as string[]).map((tag) => tagRecordKey(ctx.cache.namespace, tag)) : undefined;
-  } catch {
-    return undefined;
-  }
+/** One origin run: what it runs, for which call, and the stamps its entry will carry. */
+interface RunPlan {
+  readonly ctx: FunctionContext;
+  readonly key: string;
+  readonly args: unknown[];
+  readonly call: ResolvedCall | undefined;
+  /** The caller's `this`, given to the origin. */
+  readonly self: unknown;
+  readonly run: FlightRun;
+  /** Where the value comes from instead of the origin (one item of a `batch`). */
+  readonly source: Source | undefined;
+  /** Taken before the origin started; `undefined` when they could not be read (nothing is written). */
+  readonly stamps: string | undefined;
 }
 
 /** What the miss lock needs for one run: how to read the key as a hit would, and the holder's work. */
-function lockedMiss(
-  ctx: FunctionContext,
-  key: string,
-  args: unknown[],
-  call: ResolvedCall | undefined,
-  self: unknown,
-  run: FlightRun,
-  source: Source | undefined,
-  stamps: string | undefined,
-): LockedMiss {
+function lockedMiss(plan: RunPlan): LockedMiss {
+  const { ctx, key, call, stamps } = plan;
   return {
     store: ctx.store,
     key,
@@ -692,7 +688,7 @@ function lockedMiss(
     waitForWrite: call?.waitForWrite ?? ctx.waitForWrite,
     decode: (raw) => freshValue(ctx, raw, stamps),
     compute: async () => {
-      const { value, stored } = await originThenStore(ctx, key, args, call, self, run, source, stamps);
+      const { value, stored } = await originThenStore(plan);
       return { value, stored: stored ?? NOTHING_STORED };
     },
     fail: (error, message) => fail(ctx, 'lock', error, message),
@@ -726,18 +722,9 @@ function freshValue(ctx: FunctionContext, raw: string | Uint8Array, stamps: stri
 }
 
 /** A run without the lock: the origin, then its write (awaited unless `waitForWrite` is off). */
-async function runAndStore(
-  ctx: FunctionContext,
-  key: string,
-  args: unknown[],
-  call: ResolvedCall | undefined,
-  self: unknown,
-  run: FlightRun,
-  source: Source | undefined,
-  stamps: string | undefined,
-): Promise<unknown> {
-  const { value, stored } = await originThenStore(ctx, key, args, call, self, run, source, stamps);
-  if (stored !== undefined && (call?.waitForWrite ?? ctx.waitForWrite)) await stored;
+async function runAndStore(plan: RunPlan): Promise<unknown> {
+  const { value, stored } = await originThenStore(plan);
+  if (stored !== undefined && (plan.call?.waitForWrite ?? plan.ctx.waitForWrite)) await stored;
   return value;
 }
 
@@ -745,39 +732,23 @@ async function runAndStore(
  * Run the origin, then start storing its result (see {@link storeResult}). The origin's duration is
  * measured only when the entry records it (`c2`).
  */
-async function originThenStore(
-  ctx: FunctionContext,
-  key: string,
-  args: unknown[],
-  call: ResolvedCall | undefined,
-  self: unknown,
-  run: FlightRun,
-  source: Source | undefined,
-  stamps: string | undefined,
-): Promise<{ value: unknown; stored: Promise<void> | undefined }> {
+async function originThenStore(plan: RunPlan): Promise<{ value: unknown; stored: Promise<void> | undefined }> {
+  const { ctx } = plan;
   const clock = ctx.cache.clock;
   const started = ctx.extras ? clock.now() : 0;
-  const value = await callOrigin(ctx, args, self, run, source);
+  const value = await callOrigin(ctx, plan.args, plan.self, plan.run, plan.source);
   // A wall clock set back while the origin ran must not give a negative duration (an unreadable header).
   const computeMs = ctx.extras ? Math.max(0, clock.now() - started) : 0;
-  return { value, stored: storeResult(ctx, key, value, args, call, run.promise, computeMs, stamps) };
+  return { value, stored: storeResult(plan, value, computeMs) };
 }
 
 /** Start writing a fresh result, when this run may (see {@link startRun}); `undefined` when it may not. */
-function storeResult(
-  ctx: FunctionContext,
-  key: string,
-  value: unknown,
-  args: unknown[],
-  call: ResolvedCall | undefined,
-  run: Promise<unknown>,
-  computeMs: number,
-  stamps: string | undefined,
-): Promise<void> | undefined {
+function storeResult(plan: RunPlan, value: unknown, computeMs: number): Promise<void> | undefined {
+  const { ctx, key, call, stamps } = plan;
   // No stamps: they could not be read (reported); an entry without them would never be served.
   if ((call !== undefined && !call.write) || stamps === undefined) return undefined;
-  if (!ctx.cache.flights.isCurrent(key, run)) return undefined;
-  const writing = write(ctx, key, value, args, call?.ttlMs, computeMs, stamps);
+  if (!ctx.cache.flights.isCurrent(key, plan.run.promise)) return undefined;
+  const writing = write(ctx, key, value, plan.args, call?.ttlMs, computeMs, stamps);
   // Every write is tracked (not only background ones), so cache.close() never cuts one short.
   ctx.cache.track(writing);
   return writing;

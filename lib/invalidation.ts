@@ -81,9 +81,9 @@ export function tagsProblem(tags: unknown): string | undefined {
   return undefined;
 }
 
-/** Join record values into an entry's stamps. */
-export function joinStamps(parts: readonly string[]): string {
-  return parts.join(PART);
+/** An entry's stamps: its function's joined generations, then the values of its tag records, in order. */
+export function joinStamps(generations: string, records: readonly string[]): string {
+  return records.length === 0 ? generations : `${generations}${PART}${records.join(PART)}`;
 }
 
 /**
