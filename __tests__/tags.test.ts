@@ -6,7 +6,7 @@
  * (`integration/invalidation-multiprocess.test.ts`).
  */
 import { describe, expect, it } from '@jest/globals';
-import { cached, CacheConfigError, createCache, type Cache } from '../lib/index.js';
+import { cached, CacheConfigError, CacheUnavailableError, createCache, type Cache } from '../lib/index.js';
 import { encodeEntry } from '../lib/entry.js';
 import { jsonSerializer } from '../lib/serializers/json.js';
 import { MemoryStore } from '../lib/stores/memory.js';
@@ -369,6 +369,30 @@ describe('f.clear() and cache.clear()', () => {
     expect(runs()).toBe(2);
     await writer.close();
     await reader.close();
+  });
+
+  it('reports a failed re-read of the generations, but not one the store skipped (breaker open, store closed)', async () => {
+    const logger = recordingLogger();
+    const store = new MemoryStore();
+    const cache = createCache({ namespace: 'app', store, logger, clearPollInterval: 10 });
+    const f = cached(counter().origin, { cache, name: 'f' });
+    await f(1);
+    const polled = (): Promise<void> =>
+      new Promise((resolve) => {
+        store.getMany = () => {
+          resolve();
+          throw failure;
+        };
+      });
+    let failure: Error = new CacheUnavailableError('cachette: memory skipped', 'memory');
+    await polled();
+    await flush();
+    expect(logger.lines).toEqual([]);
+    failure = new Error('store down');
+    await polled();
+    await flush();
+    expect(logger.lines.map((line) => [line.fields.kind, line.message])).toEqual([['read', 'cachette: re-reading the clear generations failed; the last ones read stay in use']]);
+    await cache.close();
   });
 
   it('never takes back a clear() with a poll that read the generation before it', async () => {

@@ -5,7 +5,7 @@
  */
 import { guardedClock, systemClock, type Clock } from './clock.js';
 import { describeReceived, toMs } from './duration.js';
-import { CacheStoreError } from './errors.js';
+import { CacheStoreError, CacheUnavailableError } from './errors.js';
 import { generationKey, Generations, invalidateRecords, tagRecordKey, tagsProblem, type RunScopeLike } from './invalidation.js';
 import { Flights } from './flight.js';
 import { createQuietLogger, type FailureFields, type Logger } from './log.js';
@@ -82,7 +82,10 @@ export class Cache {
     this.generations = new Generations({
       store,
       pollMs: config.clearPollInterval === undefined ? DEFAULT_CLEAR_POLL_MS : (toMs(config.clearPollInterval) as number),
-      onPollError: (err) => this.report({ kind: 'read', store: store.name, err }, 'cachette: re-reading the clear generations failed; the last ones read stay in use'),
+      // As for calls: a store known to be skipped (breaker open, store closed) is not a new failure.
+      onPollError: (err) => {
+        if (!(err instanceof CacheUnavailableError)) this.report({ kind: 'read', store: store.name, err }, 'cachette: re-reading the clear generations failed; the last ones read stay in use');
+      },
     });
   }
 
