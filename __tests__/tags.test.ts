@@ -23,6 +23,11 @@ class CountingStore extends MemoryStore {
     if (!this.#inMany) this.ops.push('get');
     return super.get(key);
   }
+  // The engine's single read of a memory store (the payload with its decoded entry): one get.
+  override getDerived<T>(key: string, derive: (payload: string | Uint8Array) => T) {
+    this.ops.push('get');
+    return super.getDerived(key, derive);
+  }
   override getMany(keys: readonly string[]) {
     this.ops.push('getMany');
     this.#inMany = true;

@@ -17,7 +17,7 @@ import type { Cache } from './cache.js';
 import type { Duration } from './duration.js';
 import { MAX_TIMER_MS, MAX_TTL_MS, TAG_RECORD_TTL_MS } from './defaults.js';
 import { toMs } from './duration.js';
-import { decodeEntry, encodeEntry, type Entry } from './entry.js';
+import { decodeEntry, encodeEntry, heldDecoder, HeldEntry, type Entry } from './entry.js';
 import { CacheBatchError, CacheOriginTimeoutError, CachePartialReadError, CacheUnavailableError } from './errors.js';
 import { callAs, FlightRun } from './flight.js';
 import { currentRecords, joinStamps, judgeStamps, readRecords, tagRecordKey, tagsProblem, type FunctionStamps, type RunScopeLike } from './invalidation.js';
@@ -113,7 +113,7 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
   // With stale windows the physical TTL is ttl + window: an extension keeps the window. A per-call
   // ttl of 0 leaves the entry as it is.
   const extendMs = call?.ttlMs === undefined || call.ttlMs === 0 ? undefined : call.ttlMs + ctx.staleWindowMs;
-  let raw: string | Uint8Array | undefined;
+  let raw: Read;
   // The stamps an entry must carry to be served (and that a run started here writes with); a tagged
   // function's include its tag records, read below.
   let expected = ctx.tagsOf === undefined ? ctx.stamps.current() : undefined;
@@ -121,7 +121,9 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
     ctx.stats.skipped++; // an open circuit breaker: straight to the origin, no rejected read
   } else if (expected !== undefined && ctx.tagsOf === undefined) {
     try {
-      raw = await readEntry(ctx, key, extendMs);
+      const reading = readEntry(ctx, key, extendMs);
+      // A synchronous answer (the memory store's) is used as it is: no await, no extra microtask.
+      raw = reading === undefined || typeof reading === 'string' || reading instanceof HeldEntry ? reading : await reading;
     } catch (error) {
       fail(ctx, 'read', error, 'cachette: cache read failed; calling the origin');
     }
@@ -138,10 +140,17 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
   return judged.value;
 }
 
-/** Read `key`: with `getAndExpire` when a per-call ttl extends a hit (sliding TTL), else with `get`. */
-function readEntry(ctx: FunctionContext, key: string, extendMs: number | undefined): MaybePromise<string | Uint8Array | undefined> {
+/** What a read answers: a payload, a payload decoded beside the store's copy (`getDerived`), or nothing. */
+type Read = string | Uint8Array | HeldEntry | undefined;
+
+/**
+ * Read `key`: with `getAndExpire` when a per-call ttl extends a hit (sliding TTL), else with
+ * `getDerived` when the store keeps decoded entries, else with `get`.
+ */
+function readEntry(ctx: FunctionContext, key: string, extendMs: number | undefined): MaybePromise<Read> {
   const store = ctx.store;
-  return extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit && store.getAndExpire !== undefined ? store.getAndExpire(key, extendMs) : store.get(key);
+  if (extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit && store.getAndExpire !== undefined) return store.getAndExpire(key, extendMs);
+  return store.getDerived === undefined ? store.get(key) : store.getDerived(key, heldDecoder(ctx.cache.serializer));
 }
 
 /**
@@ -150,11 +159,11 @@ function readEntry(ctx: FunctionContext, key: string, extendMs: number | undefin
  * `expected` is `undefined` when some record is missing or could not be read: no entry is then
  * served, and a run computes its own stamps.
  */
-async function readStamped(ctx: FunctionContext, key: string, args: unknown[], extendMs: number | undefined): Promise<{ raw: string | Uint8Array | undefined; expected: string | undefined }> {
+async function readStamped(ctx: FunctionContext, key: string, args: unknown[], extendMs: number | undefined): Promise<{ raw: Read; expected: string | undefined }> {
   const store = ctx.store;
   const tagKeys = ctx.tagsOf === undefined ? undefined : tagKeysFor(ctx, args);
   if (tagKeys === null) return { raw: undefined, expected: undefined };
-  let raw: string | Uint8Array | undefined;
+  let raw: Read;
   let values: Array<string | undefined> | undefined;
   try {
     // The generations first (once per process and function): one operation, so that a half-open
@@ -452,11 +461,11 @@ class StaleFallback {
  * {@link StaleFallback} for a miss whose origin may fail, or `undefined` for a plain miss
  * (undecodable entries are reported here).
  */
-function judgeRead(ctx: FunctionContext, key: string, args: unknown[], raw: string | Uint8Array, self: unknown, expected: string | undefined): Entry | StaleFallback | undefined {
+function judgeRead(ctx: FunctionContext, key: string, args: unknown[], raw: Exclude<Read, undefined>, self: unknown, expected: string | undefined): Entry | StaleFallback | undefined {
   let entry;
   try {
     // Functions without stale windows or refresh-ahead need only the value: skip parsing the header's numbers.
-    entry = decodeEntry(ctx.cache.serializer, raw, ctx.extras);
+    entry = raw instanceof HeldEntry ? raw.open(ctx.extras) : decodeEntry(ctx.cache.serializer, raw, ctx.extras);
   } catch (error) {
     fail(ctx, 'decode', error, 'cachette: a stored entry could not be decoded; treating it as a miss');
     return undefined;

@@ -28,6 +28,7 @@
  */
 import { types } from 'node:util';
 import { CacheSerializationError } from './errors.js';
+import { jsonSerializer } from './serializers/json.js';
 import { TAGGED_FORM, type Serializer, type TaggedForm, type TaggedSerializer } from './serializers/serializer.js';
 import { CodecRefusal } from './serializers/tagged.js';
 
@@ -134,6 +135,107 @@ export function decodeEntry(serializer: Serializer, raw: string | Uint8Array, me
     return raw.startsWith('c1|') ? decodeValueOnly(serializer, raw, false) : decodeText(serializer, raw);
   }
   return decodeBytes(serializer, Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
+}
+
+/**
+ * An entry as a store that keeps payloads in process holds it beside the payload (see
+ * `Store.getDerived`): a plain JSON entry (tag `json`, or `~`) is decoded once, and each
+ * {@link HeldEntry.open} hands out a new copy of its value, as a fresh `JSON.parse` would, without
+ * parsing again. Any other entry (a tagged value, another serializer, bytes) is decoded on each open.
+ */
+export class HeldEntry {
+  /** The entry decoded once; `undefined` when the payload is not an entry (a miss). */
+  readonly #template: Entry | undefined;
+  /** Why the one decode failed, thrown again by each open (each read reports it, as before). */
+  readonly #error: unknown;
+  readonly #decoded: boolean;
+
+  constructor(
+    readonly serializer: Serializer,
+    readonly raw: string | Uint8Array,
+  ) {
+    this.#decoded = isPlainJsonEntry(serializer, raw);
+    if (!this.#decoded) return;
+    try {
+      this.#template = decodeEntry(serializer, raw, true);
+    } catch (error) {
+      this.#error = error ?? new CacheSerializationError('cachette: a stored entry could not be decoded');
+    }
+  }
+
+  /**
+   * The entry, with a value of its own: mutating it never reaches the next reader.
+   * @throws {CacheSerializationError} when the header is ours but the payload cannot be decoded.
+   */
+  open(meta: boolean): Entry | undefined {
+    if (!this.#decoded) return decodeEntry(this.serializer, this.raw, meta);
+    if (this.#error !== undefined) throw this.#error;
+    const template = this.#template;
+    if (template === undefined) return undefined;
+    const value = template.value;
+    // A primitive (or null) cannot be mutated: the template itself is served.
+    if (typeof value !== 'object' || value === null) return template;
+    let copy: unknown;
+    try {
+      copy = copyParsed(value);
+    } catch {
+      // Deeper than the stack allows (JSON.parse is not recursive, this copy is): parse it again.
+      return decodeEntry(this.serializer, this.raw, meta);
+    }
+    return { value: copy, createdAt: template.createdAt, ttlMs: template.ttlMs, staleMs: template.staleMs, computeMs: template.computeMs, stamps: template.stamps };
+  }
+}
+
+/** The built-in JSON serializer's plain entry (or an `undefined` value): its value is what `JSON.parse` returned. */
+function isPlainJsonEntry(serializer: Serializer, raw: string | Uint8Array): boolean {
+  if (typeof raw !== 'string') return false;
+  if (raw.startsWith('~|', 3)) return true;
+  return serializer === jsonSerializer && raw.startsWith('json|', 3);
+}
+
+/**
+ * A deep copy of what `JSON.parse` returned: plain objects, arrays and primitives are all it can hold
+ * (no cycles, no shared parts, no other classes), so this copy equals a new parse of the same text.
+ */
+function copyParsed(value: object): unknown {
+  if (Array.isArray(value)) {
+    // slice() copies the primitives; only the nested objects and arrays need a copy of their own.
+    const out: unknown[] = value.slice();
+    for (let i = 0; i < out.length; i++) {
+      const item = out[i];
+      if (typeof item === 'object' && item !== null) out[i] = copyParsed(item);
+    }
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  // for…in over V8's enum cache is faster than Object.keys (no array); the own-property check keeps
+  // out anything enumerable added to Object.prototype, which JSON.parse would not copy either.
+  for (const key in value) {
+    if (!hasOwn.call(value, key)) continue;
+    const item: unknown = (value as Record<string, unknown>)[key];
+    const copy = typeof item === 'object' && item !== null ? copyParsed(item) : item;
+    // JSON.parse makes `"__proto__"` an own property; an assignment would set the prototype instead.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: copy, writable: true, enumerable: true, configurable: true });
+    else out[key] = copy;
+  }
+  return out;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+const heldDecoders = new WeakMap<Serializer, (raw: string | Uint8Array) => HeldEntry>();
+
+/**
+ * The `derive` function a store's `getDerived` is read with for `serializer`: one per serializer, so
+ * what a store keeps for one serializer is never served to a reader with another.
+ */
+export function heldDecoder(serializer: Serializer): (raw: string | Uint8Array) => HeldEntry {
+  let decoder = heldDecoders.get(serializer);
+  if (decoder === undefined) {
+    decoder = (raw) => new HeldEntry(serializer, raw);
+    heldDecoders.set(serializer, decoder);
+  }
+  return decoder;
 }
 
 /**

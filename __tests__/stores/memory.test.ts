@@ -179,3 +179,46 @@ describe('MemoryStore', () => {
     expect(store.get('k')).toBeUndefined();
   });
 });
+
+describe('MemoryStore getDerived', () => {
+  it('derives once per stored payload and derive function, and again after the payload is replaced', () => {
+    const store = new MemoryStore();
+    const calls: string[] = [];
+    const upper = (payload: string | Uint8Array) => {
+      calls.push(`upper ${String(payload)}`);
+      return String(payload).toUpperCase();
+    };
+    const length = (payload: string | Uint8Array) => {
+      calls.push(`length ${String(payload)}`);
+      return String(payload).length;
+    };
+    store.set('k', 'ab', undefined);
+    expect([store.getDerived('k', upper), store.getDerived('k', upper)]).toEqual(['AB', 'AB']);
+    expect(store.getDerived('k', length)).toBe(2);
+    expect(store.getDerived('k', upper)).toBe('AB');
+    store.set('k', 'xyz', undefined);
+    expect(store.getDerived('k', upper)).toBe('XYZ');
+    expect(store.getDerived('missing', upper)).toBeUndefined();
+    expect(calls).toEqual(['upper ab', 'length ab', 'upper ab', 'upper xyz']);
+  });
+
+  it('keeps the derived value when a read extends the ttl, and drops it with a compare-and-set', () => {
+    const store = new MemoryStore({ clock: fakeClock() });
+    let runs = 0;
+    const derive = (payload: string | Uint8Array) => `${String(payload)}#${++runs}`;
+    store.set('k', 'a', 1000);
+    expect(store.getDerived('k', derive)).toBe('a#1');
+    store.getAndExpire('k', 5000);
+    expect(store.getDerived('k', derive)).toBe('a#1');
+    expect(store.replaceIfEquals('k', 'a', 'b')).toBe(true);
+    expect(store.getDerived('k', derive)).toBe('b#2');
+  });
+
+  it('derives a lock payload on every read', () => {
+    const store = new MemoryStore({ clock: fakeClock() });
+    let runs = 0;
+    store.setIfAbsent('lock', 'token', 1000);
+    const derive = (payload: string | Uint8Array) => `${String(payload)}#${++runs}`;
+    expect([store.getDerived('lock', derive), store.getDerived('lock', derive)]).toEqual(['token#1', 'token#2']);
+  });
+});

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { guardedClock, type Clock } from '../clock.js';
+import { guardedClock, systemClock, type Clock } from '../clock.js';
 import { DEFAULT_MAX_ENTRIES } from '../defaults.js';
 import type { Store } from './store.js';
 
@@ -25,25 +25,47 @@ export const MAX_MEMORY_LOCKS = 10_000;
 export type MemoryPayload = string | Uint8Array;
 
 /**
- * An in-process store on `lru-cache`: bounded by entry count, least-recently-used eviction, per-entry
- * TTL. Holds encoded entries, so values behave exactly as they do with Redis (a cached object is a
- * copy: mutating what a call returned never changes what the next call gets).
+ * An in-process store on `lru-cache`: bounded by entry count, least-recently-used eviction,
+ * per-entry TTL. Holds encoded entries, so values behave exactly as they do with Redis (a cached
+ * object is a copy: mutating what a call returned never changes what the next call gets). Beside a
+ * payload it keeps what the first hit decoded from it ({@link MemoryStore.getDerived}), so later hits
+ * copy the value instead of parsing it again.
  *
  * Locks (`setIfAbsent`) live in a table of their own, so taking one never evicts an entry and
  * `maxEntries` counts entries only; every method sees both tables as one key space.
  */
 export class MemoryStore implements Store<MemoryPayload> {
   readonly name = 'memory';
-  readonly #lru: LRUCache<string, MemoryPayload>;
+  readonly #lru: LRUCache<string, Slot>;
   readonly #locks: LRUCache<string, MemoryPayload>;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.#lru = table(options.maxEntries ?? DEFAULT_MAX_ENTRIES, options.clock);
-    this.#locks = table(MAX_MEMORY_LOCKS, options.clock);
+    this.#lru = table<Slot>(options.maxEntries ?? DEFAULT_MAX_ENTRIES, oneEntry, options.clock);
+    this.#locks = table<MemoryPayload>(MAX_MEMORY_LOCKS, oneEntry, options.clock);
   }
 
   get(key: string): MemoryPayload | undefined {
-    return this.#lru.get(key) ?? (this.#locks.size === 0 ? undefined : this.#locks.get(key));
+    const slot = this.#lru.get(key);
+    if (slot !== undefined) return slot.payload;
+    return this.#locks.size === 0 ? undefined : this.#locks.get(key);
+  }
+
+  /**
+   * `derive(payload)` for the payload of `key`, computed on the first read with this `derive` after
+   * the payload was stored and kept beside it for the next reads (a lock's payload is derived on
+   * every read). `undefined` when `key` is absent.
+   */
+  getDerived<T>(key: string, derive: (payload: MemoryPayload) => T): T | undefined {
+    const slot = this.#lru.get(key);
+    if (slot === undefined) {
+      const lock = this.#locks.size === 0 ? undefined : this.#locks.get(key);
+      return lock === undefined ? undefined : derive(lock);
+    }
+    if (slot.derivedBy !== derive) {
+      slot.derived = derive(slot.payload);
+      slot.derivedBy = derive;
+    }
+    return slot.derived as T;
   }
 
   /** The payloads of `keys`, in order (`undefined` for a missing key), synchronously. */
@@ -52,14 +74,15 @@ export class MemoryStore implements Store<MemoryPayload> {
   }
 
   getAndExpire(key: string, ttlMs: number): MemoryPayload | undefined {
-    const value = this.#lru.get(key);
-    if (value !== undefined) this.#lru.set(key, value, { ttl: toLruTtl(ttlMs) });
-    return value;
+    const slot = this.#lru.get(key);
+    if (slot === undefined) return undefined;
+    this.#lru.set(key, slot, { ttl: toLruTtl(ttlMs) });
+    return slot.payload;
   }
 
   set(key: string, value: MemoryPayload, ttlMs: number | undefined): void {
     if (this.#locks.size !== 0) this.#locks.delete(key);
-    this.#lru.set(key, value, { ttl: toLruTtl(ttlMs) });
+    this.#lru.set(key, new Slot(value), { ttl: toLruTtl(ttlMs) });
   }
 
   setIfAbsent(key: string, value: MemoryPayload, ttlMs: number): boolean {
@@ -70,26 +93,30 @@ export class MemoryStore implements Store<MemoryPayload> {
 
   deleteIfEquals(key: string, value: MemoryPayload): boolean {
     // peek: a compare must not count as a use (it would keep a lock from being evicted first).
-    for (const table of [this.#locks, this.#lru]) {
-      const held = table.peek(key);
-      if (held === undefined) continue;
-      if (!sameMemoryPayload(held, value)) return false;
-      table.delete(key);
+    const lock = this.#locks.peek(key);
+    if (lock !== undefined) {
+      if (!sameMemoryPayload(lock, value)) return false;
+      this.#locks.delete(key);
       return true;
     }
-    return false;
+    const slot = this.#lru.peek(key);
+    if (slot === undefined || !sameMemoryPayload(slot.payload, value)) return false;
+    this.#lru.delete(key);
+    return true;
   }
 
   replaceIfEquals(key: string, expected: MemoryPayload, value: MemoryPayload): boolean {
     // Either table: what setIfAbsent stored lives beside the entries until it is replaced.
-    for (const table of [this.#locks, this.#lru]) {
-      const held = table.peek(key);
-      if (held === undefined) continue;
-      if (!sameMemoryPayload(held, expected)) return false;
-      table.set(key, value, { noUpdateTTL: true });
+    const lock = this.#locks.peek(key);
+    if (lock !== undefined) {
+      if (!sameMemoryPayload(lock, expected)) return false;
+      this.#locks.set(key, value, { noUpdateTTL: true });
       return true;
     }
-    return false;
+    const slot = this.#lru.peek(key);
+    if (slot === undefined || !sameMemoryPayload(slot.payload, expected)) return false;
+    this.#lru.set(key, new Slot(value), { noUpdateTTL: true });
+    return true;
   }
 
   delete(key: string): boolean {
@@ -123,18 +150,27 @@ export class MemoryStore implements Store<MemoryPayload> {
   }
 }
 
+/** One entry: its payload, and what a reader derived from it (see {@link MemoryStore.getDerived}). */
+class Slot {
+  derived: unknown = undefined;
+  derivedBy: unknown = undefined;
+  constructor(readonly payload: MemoryPayload) {}
+}
+
 /**
- * One lru-cache table holding at most `max` entries. Bounded by `maxSize` with each entry of size 1
- * rather than by `max`: `max` makes lru-cache allocate typed arrays of that length up front
+ * One lru-cache table bounded by `maxSize` (entries of size 1). Bounded this way rather than
+ * by `max`: `max` makes lru-cache allocate typed arrays of that length up front
  * (`maxEntries: 1e8` took 1.7 GB and 21 s at construction; 2^32 threw a RangeError), while `maxSize`
  * grows its arrays with the entries stored. Measured: the same get and set cost either way.
  */
-function table(max: number, clock: Clock | undefined): LRUCache<string, MemoryPayload> {
-  // A clock reading that is not a time (NaN, negative) would make entries never expire.
-  const time = clock === undefined ? undefined : guardedClock(clock, () => {});
-  return new LRUCache<string, MemoryPayload>({
-    maxSize: max,
-    sizeCalculation: entrySize,
+function table<V extends MemoryPayload | Slot>(maxSize: number, sizeOf: (value: V, key: string) => number, clock: Clock | undefined): LRUCache<string, V> {
+  // A clock reading that is not a time (NaN, negative) would make entries never expire. The system
+  // clock is left to lru-cache's own (monotonic, read at most once a millisecond): a hit then does
+  // not read the time.
+  const time = clock === undefined || clock === systemClock ? undefined : guardedClock(clock, () => {});
+  return new LRUCache<string, V>({
+    maxSize,
+    sizeCalculation: sizeOf,
     // lru-cache reads time through `perf`; an injected clock makes expiry testable without sleeping.
     // The offset keeps a clock that reads 0 from looking like lru-cache's "no start time" marker.
     ...(time ? { perf: { now: () => time.now() + CLOCK_OFFSET } } : {}),
@@ -142,7 +178,8 @@ function table(max: number, clock: Clock | undefined): LRUCache<string, MemoryPa
   });
 }
 
-const entrySize = (): number => 1;
+const oneEntry = (): number => 1;
+
 
 const CLOCK_OFFSET = 1_000_000;
 

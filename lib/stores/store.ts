@@ -54,6 +54,15 @@ export interface Store<P = string | Uint8Array> {
   getMany?(keys: readonly string[]): MaybePromise<ReadonlyArray<P | undefined>>;
 
   /**
+   * `get`, for a store that keeps its payloads in process: `derive(payload)`, computed once per stored
+   * payload and `derive` function and kept beside the payload until it is replaced, removed, evicted
+   * or expires; later reads answer with the kept result. The store never looks into it. The memory
+   * store has it, so a hit does not decode the same payload again. Optional: without it the engine
+   * reads with `get`. @experimental
+   */
+  getDerived?<T>(key: string, derive: (payload: P) => T): MaybePromise<T | undefined>;
+
+  /**
    * `false` while the store knows it would skip operations (an open circuit breaker): the engine then
    * does not encode or send a write it would only see refused. Optional: without it, always tried.
    */
