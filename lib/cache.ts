@@ -20,7 +20,8 @@ import { callQuietly, type BreakerOptions, type ConnectionState, type StoreHealt
 import type { RedisConnection } from './stores/redis-client.js';
 import type { RedisClusterOptions } from './stores/redis-cluster.js';
 import { RedisStore } from './stores/redis.js';
-import type { Store } from './stores/store.js';
+import type { KeyWatch, Store } from './stores/store.js';
+import { Tier, type TierHealth } from './tier.js';
 
 /** What {@link Cache.health} returns: the store's health, with `connection` and `ok` always set. */
 export interface CacheHealth extends StoreHealth {
@@ -28,6 +29,8 @@ export interface CacheHealth extends StoreHealth {
   readonly connection: ConnectionState;
   /** `true` only when `connection` is `'ready'` and the breaker's `state` is `'closed'`: read this one field in a readiness check. */
   readonly ok: boolean;
+  /** The in-process tier (`l1` option): whether it serves (`state: 'ready'`), what it holds, how often it was emptied. */
+  readonly l1?: TierHealth;
 }
 
 /** Marks objects made by `createCache`, so the `cache` option can be validated without `instanceof`. */
@@ -54,6 +57,13 @@ export class Cache {
   readonly flights = new Flights();
   /** @internal the clear generations this process has seen (`clear()`, `f.clear()`). */
   readonly generations: Generations;
+  /** @internal the in-process tier (`l1`), or `undefined` without one. */
+  readonly tier: Tier | undefined;
+  /** The prefix of every key the tier's watch covers (the namespace, or every key without one). */
+  readonly #tierPrefix: string;
+  readonly #watch: KeyWatch | undefined;
+  /** Per-call ttl extensions sent for tier hits, by key: the next ttl to send once the one in flight is answered. */
+  readonly #extending = new Map<string, { next: number | undefined }>();
   readonly #ownsStore: boolean;
   // A count, not a set of promises: tracking sits on every miss, and one shared settle handler
   // allocates nothing per write.
@@ -87,6 +97,92 @@ export class Cache {
         if (!(err instanceof CacheUnavailableError)) this.report({ kind: 'read', store: store.name, err }, 'cachette: re-reading the clear generations failed; the last ones read stay in use');
       },
     });
+    this.#tierPrefix = this.namespace ?? '';
+    if (config.l1 === undefined) {
+      this.tier = undefined;
+      this.#watch = undefined;
+    } else {
+      const l1 = config.l1;
+      const tier = new Tier({
+        maxEntries: l1.maxEntries,
+        maxBytes: l1.maxBytes,
+        ttlMs: l1.ttl === undefined ? undefined : toMs(l1.ttl),
+        values: l1.values ?? 'shared',
+        now: () => this.clock.now(),
+      });
+      this.tier = tier;
+      if (store.watchKeys === undefined || store.getWithExpiry === undefined) throw configError('l1', 'needs a store that can watch keys (a Redis store)');
+      this.#watch = store.watchKeys(this.#tierPrefix, {
+        changed: (key) => {
+          tier.changed(key);
+          // A clear generation changed (cache.clear() or f.clear() somewhere): serve nothing from the
+          // tier until it is re-read, since entries are judged against it.
+          if (key === null || key.endsWith('|gen')) this.#reloadGenerations(tier);
+        },
+        state: (state) => {
+          tier.state = state;
+        },
+        error: (err) =>
+          this.report({ kind: 'l1', store: store.name, err }, 'cachette: the l1 tracking connection failed; the in-process tier is emptied and bypassed until it is back'),
+      });
+    }
+  }
+
+  /** @internal whether the tier may serve keys starting with `head` (its watch covers them). */
+  tierCovers(head: string): boolean {
+    return this.tier !== undefined && head.startsWith(this.#tierPrefix);
+  }
+
+  /** Re-read the clear generations now, serving nothing from the tier until done (retried every poll interval). */
+  #reloadGenerations(tier: Tier): void {
+    tier.hold();
+    const attempt = (): void => {
+      if (this.#closing !== undefined) return tier.release();
+      this.generations.pollNow().then(
+        () => tier.release(),
+        (err: unknown) => {
+          if (!(err instanceof CacheUnavailableError)) this.report({ kind: 'read', store: this.store.name, err }, 'cachette: re-reading the clear generations failed; the last ones read stay in use');
+          setTimeout(attempt, this.generations.pollMs).unref?.();
+        },
+      );
+    };
+    attempt();
+  }
+
+  /**
+   * @internal extend `key`'s TTL in the store to `ttlMs` for a tier hit with a per-call `ttl`, in the
+   * background. Coalesced per key: while one is in flight, later ones wait and only the newest is sent.
+   */
+  extendInTier(key: string, ttlMs: number): void {
+    const pending = this.#extending.get(key);
+    if (pending !== undefined) {
+      pending.next = ttlMs;
+      return;
+    }
+    const state: { next: number | undefined } = { next: undefined };
+    this.#extending.set(key, state);
+    const tier = this.tier as Tier;
+    const watch = this.#watch as KeyWatch;
+    const send = (ms: number): void => {
+      const since = this.clock.now();
+      const sent = watch.expire(key, ms).then(
+        (alive) => (alive ? tier.extended(key, since, ms) : tier.changed(key)),
+        (err: unknown) => {
+          // Not extended: drop the held copy, so the next call reads (and extends) through the store.
+          tier.changed(key);
+          if (!(err instanceof CacheUnavailableError)) this.report({ kind: 'write', store: this.store.name, err }, 'cachette: extending an entry for an l1 hit failed');
+        },
+      );
+      this.track(
+        sent.then(() => {
+          const next = state.next;
+          state.next = undefined;
+          if (next !== undefined) send(next);
+          else this.#extending.delete(key);
+        }),
+      );
+    };
+    send(ttlMs);
   }
 
   /**
@@ -121,7 +217,12 @@ export class Cache {
     const covered = new Set(keys);
     await this.#invalidating(
       (scope) => scope.tagKeys()?.some((key) => covered.has(key)) === true,
-      () => invalidateRecords(this.store, keys, { stale, ttlMs: TAG_RECORD_TTL_MS }),
+      async () => {
+        // The held copies of the records are dropped now, and again once changed (a read in flight).
+        for (const key of keys) this.tier?.changed(key);
+        await invalidateRecords(this.store, keys, { stale, ttlMs: TAG_RECORD_TTL_MS });
+        for (const key of keys) this.tier?.changed(key);
+      },
       'cachette: invalidateTags failed',
     );
   }
@@ -194,7 +295,8 @@ export class Cache {
   health(): CacheHealth {
     const health = this.store.health?.() ?? { store: this.store.name, state: 'closed', consecutiveFailures: 0, opens: 0 };
     const connection: ConnectionState = this.#closing !== undefined ? 'closed' : (health.connection ?? 'ready');
-    return { ...health, connection, ok: connection === 'ready' && health.state === 'closed' };
+    const result = { ...health, connection, ok: connection === 'ready' && health.state === 'closed' };
+    return this.tier === undefined ? result : { ...result, l1: this.tier.health() };
   }
 
   /**
@@ -223,6 +325,7 @@ export class Cache {
     this.#closing ??= (async () => {
       this.generations.stop();
       while (this.#pending > 0) await new Promise<void>((resolve) => this.#drained.push(resolve));
+      await this.#watch?.close();
       if (this.#ownsStore) await this.store.close?.();
     })();
     return this.#closing;

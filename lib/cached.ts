@@ -200,6 +200,8 @@ export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOpti
     batch: opts.batch as FunctionContext['batch'],
     tagsOf: tags === undefined ? undefined : fixedTags !== undefined ? () => fixedTags : (args) => (tags as (...args: unknown[]) => unknown)(...args),
     stamps: new FunctionStamps(cache.generations, generations),
+    // Functions under another namespace than the cache's are outside the tier's watch: no tier for them.
+    tier: cache.tierCovers(head) ? cache.tier : undefined,
     stats: createStats(),
   };
   // Only a name taken from the function itself can collide by accident (two `load`s); a chosen

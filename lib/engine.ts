@@ -27,6 +27,7 @@ import type { FailureKind } from './log.js';
 import type { ResolvedCall } from './config/resolve.js';
 import type { CacheStats } from './stats.js';
 import type { MaybePromise, Store } from './stores/store.js';
+import type { Tier } from './tier.js';
 
 /** Everything the engine needs about one cached function, resolved once by `cached()`. */
 export interface FunctionContext {
@@ -65,6 +66,8 @@ export interface FunctionContext {
   readonly tagsOf?: ((args: unknown[]) => unknown) | undefined;
   /** The function's clear generations (its namespace's and its own). */
   readonly stamps: FunctionStamps;
+  /** The in-process tier in front of the store (`l1`), when the cache has one that covers this function's keys. */
+  readonly tier?: Tier | undefined;
 }
 
 
@@ -79,14 +82,74 @@ type Source = () => Promise<unknown>;
  * `self` is the caller's `this`, given to the origin if this call runs it.
  */
 export function execute(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined, self: unknown): Promise<unknown> {
-  if (call === undefined) return readThrough(ctx, key, args, undefined, self);
+  const tier = ctx.tier;
+  if (call === undefined) {
+    if (tier !== undefined && tier.serving) {
+      const held = fromTier(ctx, tier, key, args, undefined, self);
+      if (held !== NOT_HELD) return held;
+    }
+    return readThrough(ctx, key, args, undefined, self);
+  }
   if (call.signal !== undefined) {
     // Aborted before it started: no read, no run, no write, no counter (the call did nothing).
     const refused = refuseAborted(call.signal);
     if (refused !== undefined) return refused;
   }
   if (!reads(call)) return waitFor(ctx, unreadRun(ctx, key, args, call, self, undefined), call, undefined, staleServed);
+  if (tier !== undefined && tier.serving) {
+    const held = fromTier(ctx, tier, key, args, call, self);
+    if (held !== NOT_HELD) return held;
+  }
   return readThrough(ctx, key, args, call, self);
+}
+
+/** {@link fromTier}'s answer when the tier has nothing it may serve for the call: read through the store. */
+const NOT_HELD: unique symbol = Symbol('not held');
+
+/**
+ * Answer a call from the in-process tier when it holds a fresh entry for `key` written under the
+ * current stamps (a tagged function's tag records held too); `NOT_HELD` otherwise: anything stale,
+ * cleared or unknown is judged by the store path, which serves stale windows and refreshes. A per-call
+ * ttl extends the entry in the store in the background.
+ */
+function fromTier(ctx: FunctionContext, tier: Tier, key: string, args: unknown[], call: ResolvedCall | undefined, self: unknown): Promise<unknown> | typeof NOT_HELD {
+  const held = tier.lookup(key);
+  if (held === undefined) return NOT_HELD;
+  const generations = ctx.stamps.current();
+  if (generations === undefined) return NOT_HELD;
+  let expected = generations;
+  if (ctx.tagsOf !== undefined) {
+    const tagKeys = tagKeysFor(ctx, args, false);
+    if (tagKeys === null) return NOT_HELD; // reported by the store path
+    if (tagKeys.length > 0) {
+      const records: string[] = [];
+      for (const tagKey of tagKeys) {
+        const record = tier.record(tagKey);
+        if (record === undefined) return NOT_HELD;
+        records.push(record);
+      }
+      expected = joinStamps(generations, records);
+    }
+  }
+  const entry = held.entry;
+  if (entry.stamps !== expected) return NOT_HELD;
+  if (judgedByAge(ctx, entry)) {
+    const age = ageOf(ctx.cache.clock.now(), entry);
+    if (age < 0 || age >= (entry.ttlMs as number)) return NOT_HELD;
+    judgeEntry(ctx, key, args, entry, self, expected); // a fresh hit: counted there, maybe refreshed early
+  } else {
+    ctx.stats.hits++;
+  }
+  ctx.stats.l1Hits++;
+  const extendMs = call?.ttlMs === undefined || call.ttlMs === 0 ? undefined : call.ttlMs + ctx.staleWindowMs;
+  if (extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit) ctx.cache.extendInTier(key, extendMs);
+  if (held.raw === undefined) return Promise.resolve(entry.value);
+  // 'copied': a private copy per hit, decoded as a store hit would be (it decoded once already).
+  try {
+    return Promise.resolve(decodeEntry(ctx.cache.serializer, held.raw, false)?.value);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /** The call reads the store first (not a bypass, a forced refresh or `cacheRead: false`). */
@@ -119,6 +182,8 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
   let expected = ctx.tagsOf === undefined ? ctx.stamps.current() : undefined;
   if (store.isAvailable?.() === false) {
     ctx.stats.skipped++; // an open circuit breaker: straight to the origin, no rejected read
+  } else if (ctx.tier !== undefined && ctx.tier.state === 'ready') {
+    return readToTier(ctx, ctx.tier, key, args, call, self, extendMs);
   } else if (expected !== undefined && ctx.tagsOf === undefined) {
     try {
       const reading = readEntry(ctx, key, extendMs);
@@ -140,6 +205,43 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
   return judged.value;
 }
 
+/**
+ * The store read of a function whose cache has a serving tier: the entry with its remaining TTL (and
+ * a tagged function's records), kept in the tier when it is served and no change of it arrived while
+ * it was read. A per-call ttl is not applied by the read (`GETEX` would announce a change to this
+ * process's own watch, and void the fill): it is sent afterwards, like a tier hit's.
+ */
+async function readToTier(ctx: FunctionContext, tier: Tier, key: string, args: unknown[], call: ResolvedCall | undefined, self: unknown, extendMs: number | undefined): Promise<unknown> {
+  const fill = tier.begin(key);
+  let read: StampedRead;
+  try {
+    read = await readStamped(ctx, key, args, undefined, tier);
+  } catch (error) {
+    if (fill !== undefined) tier.end(fill);
+    throw error;
+  }
+  const { raw, expected } = read;
+  const judged = raw === undefined ? undefined : judgeRead(ctx, key, args, raw, self, expected);
+  if (fill !== undefined) {
+    // A tier stands in front of a Redis store: what it read is a payload, never a held entry.
+    if (judged !== undefined && !(judged instanceof StaleFallback) && raw !== undefined) tier.commit(fill, judged, raw as string | Uint8Array, read.remainingMs);
+    else tier.end(fill);
+  }
+  if (raw !== undefined && extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit) ctx.cache.extendInTier(key, extendMs);
+  if (judged === undefined) return missWithFallback(ctx, key, args, call, undefined, self, undefined, expected);
+  if (judged instanceof StaleFallback) return missWithFallback(ctx, key, args, call, judged.entry, self, undefined, expected);
+  return judged.value;
+}
+
+/** What {@link readStamped} read. */
+interface StampedRead {
+  readonly raw: Read;
+  /** The stamps an entry must carry to be served; `undefined`: none may be. */
+  readonly expected: string | undefined;
+  /** The entry's remaining TTL in the store (tier reads only; `undefined`: no expiry). */
+  readonly remainingMs?: number | undefined;
+}
+
 /** What a read answers: a payload, a payload decoded beside the store's copy (`getDerived`), or nothing. */
 type Read = string | Uint8Array | HeldEntry | undefined;
 
@@ -159,17 +261,24 @@ function readEntry(ctx: FunctionContext, key: string, extendMs: number | undefin
  * `expected` is `undefined` when some record is missing or could not be read: no entry is then
  * served, and a run computes its own stamps.
  */
-async function readStamped(ctx: FunctionContext, key: string, args: unknown[], extendMs: number | undefined): Promise<{ raw: Read; expected: string | undefined }> {
+async function readStamped(ctx: FunctionContext, key: string, args: unknown[], extendMs: number | undefined, tier?: Tier): Promise<StampedRead> {
   const store = ctx.store;
   const tagKeys = ctx.tagsOf === undefined ? undefined : tagKeysFor(ctx, args);
   if (tagKeys === null) return { raw: undefined, expected: undefined };
   let raw: Read;
+  let remainingMs: number | undefined;
   let values: Array<string | undefined> | undefined;
+  // With a tier, the tag records read are held too (begun before they are read, like entries).
+  const fills = tier === undefined || tagKeys === undefined ? undefined : tagKeys.map((tagKey) => tier.begin(tagKey));
   try {
     // The generations first (once per process and function): one operation, so that a half-open
     // breaker's single probe is this read and not two at once.
     if (ctx.stamps.current() === undefined) await ctx.stamps.load();
-    const reading = readEntry(ctx, key, extendMs);
+    const reading: MaybePromise<Read> =
+      tier === undefined ? readEntry(ctx, key, extendMs) : Promise.resolve((store.getWithExpiry as NonNullable<Store['getWithExpiry']>).call(store, key)).then(([payload, ms]) => {
+        remainingMs = ms;
+        return payload;
+      });
     if (tagKeys === undefined || tagKeys.length === 0) {
       raw = await reading;
     } else {
@@ -183,6 +292,14 @@ async function readStamped(ctx: FunctionContext, key: string, args: unknown[], e
         records.catch(noop);
         throw error;
       }
+      if (fills !== undefined && tier !== undefined) {
+        fills.forEach((fill, i) => {
+          const value = (values as Array<string | undefined>)[i];
+          if (fill === undefined) return;
+          if (value === undefined) tier.end(fill);
+          else tier.commitRecord(fill, value, RECORD_HOLD_MS);
+        });
+      }
       // A missing record (a new tag, or one lost) means a miss: create it now, before the origin
       // runs, from what was just read (no second read of the others).
       if (values.includes(undefined)) values = await currentRecords(store, tagKeys, TAG_RECORD_TTL_MS, values);
@@ -190,11 +307,18 @@ async function readStamped(ctx: FunctionContext, key: string, args: unknown[], e
   } catch (error) {
     fail(ctx, 'read', error, 'cachette: cache read failed; calling the origin');
     return { raw: undefined, expected: undefined };
+  } finally {
+    // Fills not committed above (a failed read, no tags read) end here; ending twice is harmless only
+    // when counted once, so committed ones are skipped.
+    if (fills !== undefined && tier !== undefined && values === undefined) for (const fill of fills) if (fill !== undefined) tier.end(fill);
   }
   const generations = ctx.stamps.current();
-  if (generations === undefined || (values !== undefined && values.includes(undefined))) return { raw, expected: undefined };
-  return { raw, expected: values === undefined ? generations : joinStamps(generations, values as string[]) };
+  if (generations === undefined || (values !== undefined && values.includes(undefined))) return { raw, expected: undefined, remainingMs };
+  return { raw, expected: values === undefined ? generations : joinStamps(generations, values as string[]), remainingMs };
 }
+
+/** How long the tier holds a tag record it read (records live for weeks in the store; a re-read is one MGET). */
+const RECORD_HOLD_MS = 60_000;
 
 /**
  * The record keys of the tags of a call with `args`: `null` (after reporting it, unless `report` is
@@ -805,6 +929,8 @@ export async function write(
     fail(ctx, 'encode', error, `cachette: ${ctx.name}: the result could not be serialized; it was returned but not cached`);
     return;
   }
+  // This process's own write: its held copy is dropped now (the watch announces it only later).
+  ctx.tier?.changed(key);
   try {
     await ctx.store.set(key, payload, stored === undefined ? undefined : stored + staleMs);
   } catch (error) {
@@ -849,6 +975,7 @@ function fail(ctx: FunctionContext, kind: FailureKind, err: unknown, message: st
 /** Remove the entry at `key`. @throws the store's error (after counting and reporting it). */
 export async function invalidate(ctx: FunctionContext, key: string): Promise<boolean> {
   ctx.cache.flights.abandon(key);
+  ctx.tier?.changed(key);
   try {
     return await ctx.store.delete(key);
   } catch (error) {

@@ -29,6 +29,7 @@ export type { FailureFields, FailureKind, Logger } from './log.js';
 export type {
   BreakerConfig,
   CacheConfig,
+  L1Config,
   MemoryStoreConfig,
   RedisClientConfig,
   RedisClusterConfig,
@@ -57,4 +58,5 @@ export { MemoryStore, type MemoryPayload, type MemoryStoreOptions } from './stor
 export type { RedisClientLike, RedisConnection, RedisSentinelOptions, RedisSocketOptions } from './stores/redis-client.js';
 export type { RedisClusterDefaults, RedisClusterLike, RedisClusterOptions } from './stores/redis-cluster.js';
 export { RedisStore, type RedisRecovery, type RedisStoreOptions } from './stores/redis.js';
-export type { MaybePromise, Store } from './stores/store.js';
+export type { KeyWatch, KeyWatchListener, KeyWatchState, MaybePromise, Store } from './stores/store.js';
+export type { TierHealth, TierState, TierValues } from './tier.js';

@@ -212,6 +212,8 @@ export class Generations {
   readonly #pending = new Map<string, Promise<void>>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #polling = false;
+  /** The poll in flight. */
+  #current: Promise<void> | undefined;
   #stopped = false;
   /** Bumped on every change of a value: lets each function rebuild its joined stamps lazily. */
   version = 0;
@@ -270,9 +272,28 @@ export class Generations {
     else this.#forget(key);
   }
 
+  /** How often the generations are re-read. */
+  get pollMs(): number {
+    return this.options.pollMs;
+  }
+
+  /**
+   * Re-read every known generation now, after any poll in flight (which may have read them before a
+   * change this one must see). Rejects when the store fails.
+   */
+  async pollNow(): Promise<void> {
+    while (this.#polling && this.#current !== undefined) await this.#current.catch(() => undefined);
+    await this.poll();
+  }
+
   /** Re-read every known generation once; a missing one is recreated (its entries become gone). */
-  async poll(): Promise<void> {
-    if (this.#polling || this.#stopped || this.#values.size === 0) return;
+  poll(): Promise<void> {
+    if (this.#polling || this.#stopped || this.#values.size === 0) return Promise.resolve();
+    this.#current = this.#poll();
+    return this.#current;
+  }
+
+  async #poll(): Promise<void> {
     this.#polling = true;
     try {
       const keys = [...this.#values.keys()];

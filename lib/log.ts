@@ -13,7 +13,7 @@ export interface Logger {
 }
 
 /** What kind of cache-layer failure happened. */
-export type FailureKind = 'read' | 'write' | 'delete' | 'decode' | 'encode' | 'ttl' | 'skipCache' | 'connection' | 'breaker' | 'refresh' | 'origin' | 'lock' | 'clock' | 'recovery' | 'closed' | 'tags';
+export type FailureKind = 'read' | 'write' | 'delete' | 'decode' | 'encode' | 'ttl' | 'skipCache' | 'connection' | 'breaker' | 'refresh' | 'origin' | 'lock' | 'clock' | 'recovery' | 'closed' | 'tags' | 'l1';
 
 /** Structured fields of a failure report. */
 export interface FailureFields {

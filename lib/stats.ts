@@ -5,8 +5,10 @@
 
 /** Counters of one cached function since it was created. */
 export interface CacheStats {
-  /** Calls answered from the cache. */
+  /** Calls answered from the cache (from either tier). */
   hits: number;
+  /** The part of `hits` served by the in-process tier (`l1` option), without reading Redis; `hits - l1Hits` came from the store. */
+  l1Hits: number;
   /** Calls that read and found nothing usable (absent, expired, undecodable), plus `cacheRead: false` calls. */
   misses: number;
   /** Calls made with `bypassCache`. */
@@ -46,5 +48,5 @@ export interface CacheStats {
 
 /** A fresh set of zeroed counters. */
 export function createStats(): CacheStats {
-  return { hits: 0, misses: 0, bypasses: 0, refreshes: 0, coalesced: 0, errors: 0, skipped: 0, stale: 0, staleIfError: 0, earlyRefreshes: 0, timeouts: 0, lockWaits: 0, lockTakeovers: 0, lockTimeouts: 0 };
+  return { hits: 0, l1Hits: 0, misses: 0, bypasses: 0, refreshes: 0, coalesced: 0, errors: 0, skipped: 0, stale: 0, staleIfError: 0, earlyRefreshes: 0, timeouts: 0, lockWaits: 0, lockTakeovers: 0, lockTimeouts: 0 };
 }

@@ -108,6 +108,32 @@ export interface CacheConfig {
    * @defaultValue `{ threshold: 5, cooldown: 2000 }`
    */
   breaker?: BreakerConfig | boolean;
+  /**
+   * An in-process tier in front of a Redis store: decoded values served from this process's memory,
+   * dropped in every process when the entry changes anywhere (Redis client tracking). Hits it serves
+   * cost no round trip and no decoding. See the "Two tiers" guide. Needs a Redis store.
+   */
+  l1?: L1Config;
+}
+
+/** Settings of the in-process tier ({@link CacheConfig.l1}). */
+export interface L1Config {
+  /** Most entries held; the least recently used go first. */
+  maxEntries: number;
+  /**
+   * Most bytes held, counted as the encoded entries' sizes (UTF-16 code units count 2) plus their
+   * keys'. An entry larger than this is not held (it is served from Redis). @defaultValue no bound
+   */
+  maxBytes?: number;
+  /** Longest time an entry is held, whatever its remaining TTL in Redis. @defaultValue the entry's TTL */
+  ttl?: Duration;
+  /**
+   * What a hit hands out. `'shared'`: the one decoded object, the same for every caller: never
+   * mutate it. `'frozen'`: that object deep-frozen (plain objects and arrays), so a mutation throws
+   * in strict mode. `'copied'`: decoded again for each hit (a private copy, no decoding saved).
+   * @defaultValue 'shared'
+   */
+  values?: 'shared' | 'frozen' | 'copied';
 }
 
 /** Settings of the Redis store's circuit breaker ({@link CacheConfig.breaker}). */
@@ -300,6 +326,15 @@ const pollInterval = timerDuration(1).superRefine((value, ctx) => {
   if (ms !== undefined && ms >= 1 && ms < 10) ctx.addIssue({ code: 'custom', message: `must be at least 10 ms, got ${ms} ms` });
 });
 
+const l1Schema = z
+  .object({
+    maxEntries: integer(1, MAX_MEMORY_ENTRIES, `a positive integer of at most ${MAX_MEMORY_ENTRIES}`),
+    maxBytes: integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer').optional(),
+    ttl: timerDuration(1).optional(),
+    values: z.enum(['shared', 'frozen', 'copied'], { error: (issue) => `expected 'shared', 'frozen' or 'copied', received ${describeReceived(issue.input)}` }).optional(),
+  })
+  .strict();
+
 /** Schema of {@link CacheConfig}. */
 export const cacheConfigSchema = z
   .object({
@@ -310,8 +345,15 @@ export const cacheConfigSchema = z
     clock: z.custom<Clock>((value) => isObject(value) && isFunction(value.now), { error: 'expected { now(): number }' }).optional(),
     breaker: booleanOr(breakerObjectSchema, '{ threshold?, cooldown? } or a boolean').optional(),
     clearPollInterval: pollInterval.optional(),
+    l1: z.unknown().superRefine((value, ctx) => nested(l1Schema, value, ctx)).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    if (config.l1 === undefined) return;
+    const store = config.store as { type?: unknown; watchKeys?: unknown; getWithExpiry?: unknown } | undefined;
+    const watchable = store !== undefined && (store.type === 'redis' || (store.type !== 'memory' && isFunction(store.watchKeys) && isFunction(store.getWithExpiry)));
+    if (!watchable) ctx.addIssue({ code: 'custom', path: ['l1'], message: "needs a Redis store (store: { type: 'redis', ... }): the tier is kept coherent by Redis client tracking" });
+  });
 
 // Keep the hand-written type and the schema in step (a compile-time check; nothing runs).
 agree<SameKeys<CacheConfig, z.input<typeof cacheConfigSchema>>>(true);

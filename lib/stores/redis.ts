@@ -4,6 +4,7 @@
  * shape and creation are in `redis-client.ts`; reply handling and command arguments in `redis-replies.ts`.
  * @module
  */
+import { createClient } from 'redis';
 import { DEFAULT_OP_TIMEOUT_MS } from '../defaults.js';
 import { CacheConfigError, CachePartialReadError, CacheStoreError, CacheTimeoutError, CacheUnavailableError } from '../errors.js';
 import { callQuietly, CircuitBreaker, type BreakerOptions, type ConnectionState, type StoreHealth } from './breaker.js';
@@ -20,6 +21,7 @@ import {
   withoutCommandTimeout,
   type RedisClientLike,
   type RedisConnection,
+  type RedisSentinelOptions,
 } from './redis-client.js';
 import {
   COMPARE_AND_DELETE,
@@ -37,7 +39,8 @@ import {
   toPayloads,
   wholeMs,
 } from './redis-replies.js';
-import type { Store } from './store.js';
+import type { KeyWatch, KeyWatchListener, Store } from './store.js';
+import { RedisKeyWatch, type TrackingClient, type WatchTopology } from './redis-tracking.js';
 
 /** What the store knows about an outage that just ended (see the `onRecovery` option of {@link RedisStoreOptions}). */
 export interface RedisRecovery {
@@ -131,6 +134,10 @@ export class RedisStore implements Store<string | Buffer> {
   readonly #nodes: NodeBreakers | undefined;
   /** The event that says the client is ready: `'ready'`, or `'connect'` for a cluster. */
   readonly #readyEvent: 'ready' | 'connect';
+  /** The Sentinel settings the store was given (the tier's tracking connections need them). */
+  readonly #sentinelOptions: RedisSentinelOptions | undefined;
+  /** The tier's key watch, closed with the store. */
+  #watch: KeyWatch | undefined;
   #firstConnection: Promise<void> | undefined;
   /** Settles the first connection wait: the client's first `ready` or `error`, or `close()`. */
   #settleFirstWait: ((error?: Error) => void) | undefined;
@@ -209,6 +216,7 @@ export class RedisStore implements Store<string | Buffer> {
     }
     this.#sentinel = isSentinelClient(this.#client);
     const sentinel = 'sentinel' in options ? options.sentinel : undefined;
+    this.#sentinelOptions = sentinel;
     this.#cluster = isCluster(this.#client) ? this.#client : undefined;
     this.#readyEvent = this.#cluster === undefined ? 'ready' : 'connect';
     this.#nodes =
@@ -364,6 +372,71 @@ export class RedisStore implements Store<string | Buffer> {
     return this.#deadlines.watch(commands.mGet([...keys]), toPayloads(keys.length), this.#failedRead);
   }
 
+  /**
+   * `GET` and `PTTL` of `key`, sent together (one round trip, same node): the payload and its
+   * remaining time to live in ms (`undefined` for no expiry).
+   */
+  getWithExpiry(key: string): Promise<readonly [string | Buffer | undefined, number | undefined]> {
+    const breaker = this.#nodes?.forKey(key) ?? this.#breaker;
+    const blocked = this.#unavailable(breaker);
+    if (blocked) return blocked.then(() => this.getWithExpiry(key));
+    const send = this.#send;
+    const commands = this.#commands as RedisClientLike & { pTTL?: (key: string) => Promise<unknown> };
+    const read = send === undefined ? commands.get(key) : send(['GET', key]);
+    const ttl = send === undefined ? (commands.pTTL?.(key) ?? Promise.resolve(-3)) : send(['PTTL', key]);
+    return this.#deadlines.watch(Promise.all([read, ttl]), withExpiry, this.#failedRead, breaker);
+  }
+
+  /**
+   * Watch every key under `prefix` for changes (see `redis-tracking.ts`): one `cachette-l1` RESP3
+   * connection per master, with the store's credentials and TLS.
+   * @throws {CacheConfigError} for a client of yours that cannot be duplicated, or a Sentinel
+   *   object of yours (pass `store.sentinel` settings instead).
+   */
+  watchKeys(prefix: string, listener: KeyWatchListener): KeyWatch {
+    const watch = new RedisKeyWatch({ prefix, listener, topology: this.#topology(), intervalMs: WATCH_INTERVAL_MS, redact: this.#redact });
+    this.#watch = watch;
+    return watch;
+  }
+
+  #topology(): WatchTopology {
+    const tracking = { RESP: 3, emitInvalidate: true, name: 'cachette-l1', disableOfflineQueue: true, commandOptions: { timeout: 0 } } as const;
+    const cluster = this.#cluster;
+    if (cluster !== undefined) {
+      const defaults = ((cluster as { _options?: { defaults?: Record<string, unknown> } })._options?.defaults ?? {}) as { socket?: Record<string, unknown> };
+      return {
+        masters: () => (cluster.masters.length === 0 ? undefined : cluster.masters.map((master) => master.address)),
+        masterOf: (key) => cluster.slots[keySlot(key)]?.master.address,
+        open: (address) => createClient({ ...defaults, ...tracking, socket: { ...defaults.socket, ...hostPort(address) } }) as unknown as TrackingClient,
+      };
+    }
+    if (this.#sentinel) {
+      const settings = this.#sentinelOptions;
+      if (settings === undefined) throw new CacheConfigError('cachette: l1 needs the Sentinel settings to open its tracking connections: pass store.sentinel instead of your own sentinel object', 'l1');
+      const sentinel = this.#client as unknown as { getMasterNode(): { host: string; port: number } | undefined };
+      const node = (settings.nodeClientOptions ?? {}) as { socket?: Record<string, unknown> };
+      const primary = (): string | undefined => {
+        const master = sentinel.getMasterNode();
+        return master === undefined ? undefined : `${master.host}:${master.port}`;
+      };
+      return {
+        masters: () => {
+          const address = primary();
+          return address === undefined ? undefined : [address];
+        },
+        masterOf: primary,
+        open: (address) => createClient({ ...node, ...tracking, socket: { ...node.socket, ...hostPort(address) } }) as unknown as TrackingClient,
+      };
+    }
+    const client = this.#client as unknown as { duplicate?: (overrides: Record<string, unknown>) => unknown };
+    if (typeof client.duplicate !== 'function') throw new CacheConfigError('cachette: l1 needs a node-redis client it can duplicate() for its tracking connection', 'l1');
+    return {
+      masters: () => ['redis'],
+      masterOf: () => 'redis',
+      open: () => (client.duplicate as (overrides: Record<string, unknown>) => unknown).call(client, tracking) as TrackingClient,
+    };
+  }
+
   getAndExpire(key: string, ttlMs: number): Promise<string | Buffer | undefined> {
     const breaker = this.#nodes?.forKey(key) ?? this.#breaker;
     const blocked = this.#unavailable(breaker);
@@ -506,6 +579,7 @@ export class RedisStore implements Store<string | Buffer> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#watch?.close();
     this.#closedError = new CacheUnavailableError('cachette: redis skipped: the cache was closed (cache.close() was called)', 'redis');
     this.#settleFirstWait?.(this.#closedError);
     for (const waiter of this.#connectWaiters) waiter(new Error('the store was closed'));
@@ -649,4 +723,19 @@ function sameValue(held: unknown, value: string | Buffer): boolean {
 /** A single reply as the one-element array an `MGET` of one key would give. */
 function asOne(reply: unknown): unknown[] {
   return [reply];
+}
+
+/** How often the tier's key watch re-checks the topology and each tracked node's role. */
+const WATCH_INTERVAL_MS = 1000;
+
+function hostPort(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(':');
+  return { host: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
+}
+
+/** `[payload, PTTL]` → the payload and its remaining ms (`undefined`: no expiry, or gone). */
+function withExpiry(reply: unknown): readonly [string | Buffer | undefined, number | undefined] {
+  const [payload, ttl] = reply as [unknown, unknown];
+  const ms = Number(ttl);
+  return [toPayload(payload), ms >= 0 ? ms : ms === -1 ? undefined : 0];
 }

@@ -94,6 +94,21 @@ export interface Store<P = string | Uint8Array> {
   replaceIfEquals?(key: string, expected: P, value: P): MaybePromise<boolean>;
 
   /**
+   * The payload of `key` and its remaining time to live in ms (`undefined`: no expiry), read in one
+   * round trip (Redis `GET` and `PTTL`, sent together). The in-process tier fills itself with it, so
+   * that what it holds never outlives the stored entry. Optional: without it (and
+   * {@link Store.watchKeys}) the tier is not available.
+   */
+  getWithExpiry?(key: string): MaybePromise<readonly [P | undefined, number | undefined]>;
+
+  /**
+   * Announce every change of a key starting with `prefix`, made by anyone (Redis client tracking in
+   * broadcast mode): what keeps the in-process tier coherent across processes. Optional.
+   * @throws {CacheConfigError} when this store's connection cannot be watched (say why).
+   */
+  watchKeys?(prefix: string, listener: KeyWatchListener): KeyWatch;
+
+  /**
    * The state of the store's circuit breaker, for `cache.health()`. Optional: a store without it is
    * reported as always `'closed'`.
    */
@@ -108,4 +123,31 @@ export interface Store<P = string | Uint8Array> {
 
   /** Release what the store opened. A store never closes a client it was given. */
   close?(): Promise<void>;
+}
+
+/** Where a {@link KeyWatch} stands: changes are announced only while it is `'ready'`. */
+export type KeyWatchState = 'connecting' | 'ready' | 'down';
+
+/** What a {@link KeyWatch} tells: changed keys, its own state, and its failures. */
+export interface KeyWatchListener {
+  /** `key` changed (`null`: every key may have changed, e.g. `FLUSHALL`). */
+  changed(key: string | null): void;
+  /** The watch moved to `state`; leaving `'ready'` means changes may have been missed from then on. */
+  state(state: KeyWatchState): void;
+  /** A failure of the watch's connection (already without passwords), to report. */
+  error(error: unknown): void;
+}
+
+/** A running watch (see {@link Store.watchKeys}). */
+export interface KeyWatch {
+  /** Where it stands now: changes are announced only while `'ready'`. */
+  readonly state: KeyWatchState;
+  /**
+   * Set the time to live of `key` to `ttlMs` (`Infinity`: no expiry) without this watch announcing
+   * it (its own change), so this process keeps what it holds while the other processes drop their
+   * copies. Resolves `false` when the key is gone.
+   */
+  expire(key: string, ttlMs: number): Promise<boolean>;
+  /** Stop watching and close its connections. */
+  close(): Promise<void>;
 }
