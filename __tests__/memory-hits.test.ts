@@ -96,3 +96,28 @@ describe('memory store hits', () => {
     expect(await a()).toEqual({ id: 1 });
   });
 });
+
+describe('memory store maxBytes through createCache', () => {
+  function recordingLogger() {
+    const lines: Array<{ fields: Record<string, unknown>; message: string }> = [];
+    return { lines, warn: (fields: Record<string, unknown>, message: string) => void lines.push({ fields, message }), error() {} };
+  }
+
+  it('returns a result larger than maxBytes without caching it, counted and reported without the value', async () => {
+    const logger = recordingLogger();
+    const cache = createCache({ store: { type: 'memory', maxBytes: 200 }, logger });
+    let runs = 0;
+    const f = cached(async (size: number) => `SECRET-${++runs}-${'x'.repeat(size)}`, { cache, name: 'big' });
+    expect(await f(500)).toMatch(/^SECRET-1-x+$/);
+    expect(await f(500)).toMatch(/^SECRET-2-x+$/);
+    expect(await f(10)).toMatch(/^SECRET-3-x+$/);
+    expect(await f(10)).toMatch(/^SECRET-3-x+$/);
+    expect(f.stats).toMatchObject({ misses: 3, hits: 1, errors: 2 });
+    expect(logger.lines.map((l) => [l.fields.kind, l.message])).toEqual([
+      ['write', 'cachette: cache write failed'],
+      ['write', 'cachette: cache write failed'],
+    ]);
+    expect(JSON.stringify(logger.lines.map((l) => [l.message, String((l.fields.err as Error).message)]))).not.toContain('SECRET');
+    expect((cache.store as MemoryStore).bytes).toBeGreaterThan(0);
+  });
+});

@@ -181,6 +181,9 @@ describe('store config validation', () => {
     ['memory maxEntries 0', { type: 'memory', maxEntries: 0 }, 'store.maxEntries', ['positive integer']],
     ['memory maxEntries that is not an integer', { type: 'memory', maxEntries: 1.5 }, 'store.maxEntries', ['positive integer']],
     ['memory maxEntries given as a string', { type: 'memory', maxEntries: '10' }, 'store.maxEntries', ['positive integer']],
+    ['memory maxBytes 0', { type: 'memory', maxBytes: 0 }, 'store.maxBytes', ['positive integer number of bytes', 'got 0']],
+    ['memory maxBytes that is not an integer', { type: 'memory', maxBytes: 1.5 }, 'store.maxBytes', ['positive integer number of bytes']],
+    ['memory maxBytes given as a string', { type: 'memory', maxBytes: '1mb' }, 'store.maxBytes', ['positive integer number of bytes', 'string']],
     ['memory store with a redis option', { type: 'memory', url: 'redis://h' }, 'store.url', ['is not a known option']],
   ])('rejects a %s, naming the field', (_what, store, field, details) => {
     expectNamed(bad(store), field, ...details);

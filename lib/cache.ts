@@ -398,7 +398,7 @@ function openStore(config: StoreConfig | undefined, cache: Cache, breaker: Break
   if (!('type' in config) || (config.type !== 'redis' && config.type !== 'memory')) {
     return { store: config as Store, owned: false };
   }
-  if (config.type === 'memory') return { store: new MemoryStore({ maxEntries: config.maxEntries ?? DEFAULT_MAX_ENTRIES, clock: cache.clock }), owned: true };
+  if (config.type === 'memory') return { store: new MemoryStore({ maxEntries: config.maxEntries ?? DEFAULT_MAX_ENTRIES, maxBytes: config.maxBytes, clock: cache.clock }), owned: true };
   const { type: _type, opTimeout, ...connection } = config;
   const store = new RedisStore({
     ...(connection as RedisConnection | { cluster: RedisClusterOptions }),

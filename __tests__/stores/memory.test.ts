@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { createCache } from '../../lib/cache.js';
 import { cached } from '../../lib/cached.js';
+import { CacheStoreError } from '../../lib/errors.js';
 import { MemoryStore } from '../../lib/stores/memory.js';
 import { fakeClock } from '../helpers/fake-clock.js';
 import { runStoreContract } from '../../lib/testing/index.js';
@@ -220,5 +221,64 @@ describe('MemoryStore getDerived', () => {
     store.setIfAbsent('lock', 'token', 1000);
     const derive = (payload: string | Uint8Array) => `${String(payload)}#${++runs}`;
     expect([store.getDerived('lock', derive), store.getDerived('lock', derive)]).toEqual(['token#1', 'token#2']);
+  });
+});
+
+describe('MemoryStore maxBytes', () => {
+  // Key 'a' (2 bytes) + a 9-character payload (18 bytes): 20 bytes an entry.
+  const payload = (c: string) => c.repeat(9);
+
+  it('evicts the least recently used entries once the bytes would pass maxBytes', () => {
+    const store = new MemoryStore({ maxBytes: 60 });
+    store.set('a', payload('A'), undefined);
+    store.set('b', payload('B'), undefined);
+    store.set('c', payload('C'), undefined);
+    expect(store.bytes).toBe(60);
+    expect(store.get('a')).toBe(payload('A')); // a is now the most recently used
+    store.set('d', payload('D'), undefined);
+    expect(store.get('b')).toBeUndefined();
+    expect([store.get('a'), store.get('c'), store.get('d')]).toEqual([payload('A'), payload('C'), payload('D')]);
+    expect(store.bytes).toBe(60);
+  });
+
+  it('counts binary payloads by their byte length', () => {
+    const store = new MemoryStore({ maxBytes: 12 });
+    store.set('a', new Uint8Array(10), undefined);
+    expect(store.bytes).toBe(12);
+    store.set('b', new Uint8Array(10), undefined);
+    expect([store.get('a'), store.size]).toEqual([undefined, 1]);
+  });
+
+  it('stores an entry of exactly maxBytes, and refuses a larger one without its value in the error', () => {
+    const store = new MemoryStore({ maxBytes: 20 });
+    store.set('a', payload('A'), undefined);
+    expect(store.get('a')).toBe(payload('A'));
+    let error: unknown;
+    try {
+      store.set('a', 'SECRET-VALUE', undefined);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(CacheStoreError);
+    expect((error as CacheStoreError).message).toBe('cachette: memory store: an entry of 26 bytes is larger than maxBytes (20); it was not stored');
+    // The older value is gone too: it must not be served in place of the one refused.
+    expect(store.get('a')).toBeUndefined();
+    expect(store.bytes).toBe(0);
+  });
+
+  it('keeps maxEntries too', () => {
+    const store = new MemoryStore({ maxEntries: 2, maxBytes: 1000 });
+    store.set('a', 'A', undefined);
+    store.set('b', 'B', undefined);
+    store.get('a');
+    store.set('c', 'C', undefined);
+    expect([store.size, store.get('a'), store.get('b'), store.get('c')]).toEqual([2, 'A', undefined, 'C']);
+  });
+
+  it('does not count the locks', () => {
+    const store = new MemoryStore({ maxBytes: 20, clock: fakeClock() });
+    store.set('a', payload('A'), undefined);
+    expect(store.setIfAbsent('lock', 'a-long-lock-token-value', 1000)).toBe(true);
+    expect([store.get('a'), store.bytes]).toEqual([payload('A'), 20]);
   });
 });

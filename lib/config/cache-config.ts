@@ -63,12 +63,20 @@ export interface RedisClusterConfig extends RedisCommonConfig {
   cluster: RedisClusterOptions;
 }
 
-/** An in-process store, bounded by entry count with least-recently-used eviction. */
+/** An in-process store, bounded by entry count (and optionally bytes) with least-recently-used eviction. */
 export interface MemoryStoreConfig {
   /** Selects the memory store. */
   type: 'memory';
   /** Most entries kept; the least recently used go first. At most 2^31−1. @defaultValue 10000 */
   maxEntries?: number;
+  /**
+   * Most bytes the entries may take, each counted as its key and its encoded entry (2 bytes a
+   * character for text, the byte length for a binary serializer's); the least recently used go first.
+   * A result larger than this on its own is returned but not cached (counted in `stats.errors`,
+   * reported as a `write` failure). Applies together with `maxEntries`. Decoded values kept for hits
+   * are not counted. @defaultValue undefined (no byte bound)
+   */
+  maxBytes?: number;
 }
 
 /** Where a cache keeps its entries: a store description, or any {@link Store} object. */
@@ -285,6 +293,7 @@ const memoryStoreSchema = z
   .object({
     type: z.literal('memory'),
     maxEntries: integer(1, MAX_MEMORY_ENTRIES, `a positive integer of at most ${MAX_MEMORY_ENTRIES}`).optional(),
+    maxBytes: integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer number of bytes').optional(),
   })
   .strict();
 

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { guardedClock, systemClock, type Clock } from '../clock.js';
 import { DEFAULT_MAX_ENTRIES } from '../defaults.js';
+import { CacheStoreError } from '../errors.js';
 import type { Store } from './store.js';
 
 /** Options of {@link MemoryStore}. */
@@ -11,6 +12,16 @@ export interface MemoryStoreOptions {
    * count. @defaultValue 10000
    */
   maxEntries?: number;
+  /**
+   * Most bytes the entries may take, counted per entry as its key and its encoded payload (2 bytes a
+   * character for text, the byte length for binary payloads); the least recently used are evicted
+   * first once a write would pass it. An entry larger than this on its own is not stored (the write
+   * throws a {@link CacheStoreError}, which the engine counts and reports; an older value under the
+   * key is removed). What a hit keeps beside a payload (its decoded value, see
+   * {@link MemoryStore.getDerived}) and the locks are not counted. `undefined`: bounded by
+   * `maxEntries` only. @defaultValue undefined
+   */
+  maxBytes?: number;
   /** Time source for expiry. @defaultValue `Date.now` */
   clock?: Clock;
 }
@@ -25,11 +36,11 @@ export const MAX_MEMORY_LOCKS = 10_000;
 export type MemoryPayload = string | Uint8Array;
 
 /**
- * An in-process store on `lru-cache`: bounded by entry count, least-recently-used eviction,
- * per-entry TTL. Holds encoded entries, so values behave exactly as they do with Redis (a cached
- * object is a copy: mutating what a call returned never changes what the next call gets). Beside a
- * payload it keeps what the first hit decoded from it ({@link MemoryStore.getDerived}), so later hits
- * copy the value instead of parsing it again.
+ * An in-process store on `lru-cache`: bounded by entry count (and optionally by bytes),
+ * least-recently-used eviction, per-entry TTL. Holds encoded entries, so values behave exactly as they
+ * do with Redis (a cached object is a copy: mutating what a call returned never changes what the next
+ * call gets). Beside a payload it keeps what the first hit decoded from it
+ * ({@link MemoryStore.getDerived}), so later hits copy the value instead of parsing it again.
  *
  * Locks (`setIfAbsent`) live in a table of their own, so taking one never evicts an entry and
  * `maxEntries` counts entries only; every method sees both tables as one key space.
@@ -38,9 +49,14 @@ export class MemoryStore implements Store<MemoryPayload> {
   readonly name = 'memory';
   readonly #lru: LRUCache<string, Slot>;
   readonly #locks: LRUCache<string, MemoryPayload>;
+  /** The entry bound when `maxBytes` holds lru-cache's size bound (else lru-cache keeps it). */
+  readonly #maxEntries: number;
+  readonly #maxBytes: number | undefined;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.#lru = table<Slot>(options.maxEntries ?? DEFAULT_MAX_ENTRIES, oneEntry, options.clock);
+    this.#maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    this.#maxBytes = options.maxBytes;
+    this.#lru = table<Slot>(this.#maxBytes ?? this.#maxEntries, this.#maxBytes === undefined ? oneEntry : slotBytes, options.clock);
     this.#locks = table<MemoryPayload>(MAX_MEMORY_LOCKS, oneEntry, options.clock);
   }
 
@@ -80,9 +96,13 @@ export class MemoryStore implements Store<MemoryPayload> {
     return slot.payload;
   }
 
+  /**
+   * @throws {CacheStoreError} when `maxBytes` is set and the entry alone is larger: it is not stored,
+   *   and what `key` held before is removed.
+   */
   set(key: string, value: MemoryPayload, ttlMs: number | undefined): void {
     if (this.#locks.size !== 0) this.#locks.delete(key);
-    this.#lru.set(key, new Slot(value), { ttl: toLruTtl(ttlMs) });
+    this.#store(key, new Slot(value), { ttl: toLruTtl(ttlMs) });
   }
 
   setIfAbsent(key: string, value: MemoryPayload, ttlMs: number): boolean {
@@ -115,7 +135,7 @@ export class MemoryStore implements Store<MemoryPayload> {
     }
     const slot = this.#lru.peek(key);
     if (slot === undefined || !sameMemoryPayload(slot.payload, expected)) return false;
-    this.#lru.set(key, new Slot(value), { noUpdateTTL: true });
+    this.#store(key, new Slot(value), { noUpdateTTL: true });
     return true;
   }
 
@@ -139,6 +159,11 @@ export class MemoryStore implements Store<MemoryPayload> {
     return this.#lru.size;
   }
 
+  /** Bytes the entries take as `maxBytes` counts them (key and payload); 0 without `maxBytes`. For tests and tools. */
+  get bytes(): number {
+    return this.#maxBytes === undefined ? 0 : this.#lru.calculatedSize;
+  }
+
   /** Drop every entry and every lock. */
   clear(): void {
     this.#lru.clear();
@@ -147,6 +172,23 @@ export class MemoryStore implements Store<MemoryPayload> {
 
   async close(): Promise<void> {
     this.clear();
+  }
+
+  /** Write a slot into the entries' table, within both bounds. */
+  #store(key: string, slot: Slot, options: LRUCache.SetOptions<string, Slot, unknown>): void {
+    if (this.#maxBytes === undefined) {
+      this.#lru.set(key, slot, options);
+      return;
+    }
+    const size = slotBytes(slot, key);
+    if (size > this.#maxBytes) {
+      // Never leave the previous value to be served in place of the one refused.
+      this.#lru.delete(key);
+      throw new CacheStoreError(`cachette: memory store: an entry of ${size} bytes is larger than maxBytes (${this.#maxBytes}); it was not stored`, this.name);
+    }
+    this.#lru.set(key, slot, { ...options, size });
+    // lru-cache holds the byte bound here; the entry bound is kept by evicting the least recently used.
+    while (this.#lru.size > this.#maxEntries) this.#lru.pop();
   }
 }
 
@@ -158,8 +200,8 @@ class Slot {
 }
 
 /**
- * One lru-cache table bounded by `maxSize` (entries of size 1). Bounded this way rather than
- * by `max`: `max` makes lru-cache allocate typed arrays of that length up front
+ * One lru-cache table bounded by `maxSize` (entries of size 1, or bytes). Bounded this way rather
+ * than by `max`: `max` makes lru-cache allocate typed arrays of that length up front
  * (`maxEntries: 1e8` took 1.7 GB and 21 s at construction; 2^32 threw a RangeError), while `maxSize`
  * grows its arrays with the entries stored. Measured: the same get and set cost either way.
  */
@@ -180,6 +222,11 @@ function table<V extends MemoryPayload | Slot>(maxSize: number, sizeOf: (value: 
 
 const oneEntry = (): number => 1;
 
+/** What `maxBytes` counts for an entry: its key and its payload, 2 bytes a character for text. */
+function slotBytes(slot: Slot, key: string): number {
+  const payload = slot.payload;
+  return key.length * 2 + (typeof payload === 'string' ? payload.length * 2 : payload.byteLength);
+}
 
 const CLOCK_OFFSET = 1_000_000;
 
