@@ -136,9 +136,12 @@ export class Cache {
   /** Re-read the clear generations now, serving nothing from the tier until done (retried every poll interval). */
   #reloadGenerations(tier: Tier): void {
     tier.hold();
-    const attempt = (): void => {
-      if (this.#closing !== undefined) return tier.release();
-      this.generations.pollNow().then(
+    const attempt = (): Promise<void> => {
+      if (this.#closing !== undefined) {
+        tier.release();
+        return Promise.resolve();
+      }
+      return this.generations.pollNow().then(
         () => tier.release(),
         (err: unknown) => {
           if (!(err instanceof CacheUnavailableError)) this.report({ kind: 'read', store: this.store.name, err }, 'cachette: re-reading the clear generations failed; the last ones read stay in use');
@@ -146,8 +149,16 @@ export class Cache {
         },
       );
     };
-    attempt();
+    // Store reads meanwhile wait for this first attempt, so they judge entries by the new generation.
+    const first = attempt();
+    this.reloading = first;
+    void first.then(() => {
+      if (this.reloading === first) this.reloading = undefined;
+    });
   }
+
+  /** @internal the re-read of the clear generations announced as changed, while in flight (never rejects). */
+  reloading: Promise<void> | undefined;
 
   /**
    * @internal extend `key`'s TTL in the store to `ttlMs` for a tier hit with a per-call `ttl`, in the

@@ -212,6 +212,8 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
  * process's own watch, and void the fill): it is sent afterwards, like a tier hit's.
  */
 async function readToTier(ctx: FunctionContext, tier: Tier, key: string, args: unknown[], call: ResolvedCall | undefined, self: unknown, extendMs: number | undefined): Promise<unknown> {
+  // A clear generation was announced as changed: judge by the new one, once re-read.
+  if (ctx.cache.reloading !== undefined) await ctx.cache.reloading;
   const fill = tier.begin(key);
   let read: StampedRead;
   try {
