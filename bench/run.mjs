@@ -5,7 +5,7 @@
 //   BENCH_ROUND_MS     measured time per contestant in one round, ms, run as two halves (default 400)
 //   BENCH_ROUNDS       measured rounds per scenario (default 12)
 //   BENCH_WARMUP_MS    unmeasured warm-up per contestant and scenario, ms (default 300)
-//   BENCH_SCENARIOS    comma list of scenario ids (or groups: `many`, `tags`, `cluster`) to run, or of ids and
+//   BENCH_SCENARIOS    comma list of scenario ids (or groups: `many`, `tags`, `cluster`, `memory`) to run, or of ids and
 //                      groups to skip, each written with a leading '-' (`-cluster`); default: all
 //   BENCH_CONTESTANTS  comma list of contestant ids to run (default: all that load)
 //   BENCH_NO_TRAP=1    skip the "node-redis default command timeout" phase
@@ -81,6 +81,15 @@ const TAGS_SCENARIOS = [
   { id: 'tags-hit-64', kind: 'hit', concurrency: 64 },
   { id: 'tags-first-call', kind: 'firstCall' },
   { id: 'tags-invalidate', kind: 'invalidate' },
+].filter((s) => wanted(s.id));
+
+/**
+ * In-process caches, no Redis: hits of cachette's memory store beside p-memoize and a memoized async
+ * function over lru-cache (the references an in-process cache is compared with).
+ */
+const MEMORY_SCENARIOS = [
+  { id: 'memory-hit-seq', concurrency: 1 },
+  { id: 'memory-hit-64', concurrency: 64 },
 ].filter((s) => wanted(s.id));
 
 /** On a local 3-master cluster (started only when one of these runs). */
@@ -567,6 +576,9 @@ async function main() {
   // Tags and clearing, on the standalone server.
   const tags = TAGS_SCENARIOS.length > 0 ? await measureTags(port, admin) : undefined;
 
+  // In-process hits (no Redis involved).
+  const memory = MEMORY_SCENARIOS.length > 0 ? await measureMemory() : undefined;
+
   // The node-redis 6 default per-command timeout, measured on its own (its 5 s AbortSignal timers
   // outlive each round and would slow whatever runs next, so it never shares a round).
   let trap;
@@ -605,13 +617,14 @@ async function main() {
   if (down !== undefined) report.text += '\n\n' + renderRedisDown(down);
   if (many !== undefined) report.text += '\n\n' + renderMany(many);
   if (tags !== undefined) report.text += '\n\n' + renderTags(tags);
+  if (memory !== undefined) report.text += '\n\n' + renderMemory(memory);
   if (cluster !== undefined) report.text += '\n\n' + renderCluster(cluster);
   console.log('\n' + report.text);
   await mkdir(OUT_DIR, { recursive: true });
   await writeFile(new URL('results.md', OUT_DIR), report.text + '\n');
   await writeFile(
     new URL('results.json', OUT_DIR),
-    JSON.stringify({ startedAt, machine, settings: { ROUND_MS, ROUNDS, WARMUP_MS, HOT_KEYS, TTL_MS }, commands, results, trap, down, many, tags, cluster, cachetteStats: stats }, null, 2) + '\n',
+    JSON.stringify({ startedAt, machine, settings: { ROUND_MS, ROUNDS, WARMUP_MS, HOT_KEYS, TTL_MS }, commands, results, trap, down, many, tags, memory, cluster, cachetteStats: stats }, null, 2) + '\n',
   );
   console.log(`(also written to .bench-tmp/results.md and .bench-tmp/results.json)`);
   const phaseErrors = (many?.stats.errors ?? 0) + (tags?.stats.errors ?? 0) + (tags?.firstCalls?.served ?? 0) + (tags?.invalidation?.servedAfter ?? 0) + (cluster?.stats.errors ?? 0);
@@ -758,6 +771,85 @@ function renderMany(many) {
     lines.push(`cachette \`many(${row.items})\` / ${row.items} concurrent single calls, items/s: ${pairedRatio(row.measured.many, row.measured.singles).toFixed(2)}× (median of the per-round ratios)  `);
   }
   lines.push('', `cachette stats over the many() phase: ${many.stats.hits} hits, ${many.stats.misses} misses, ${many.stats.errors} errors`);
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// In-process hits: cachette's memory store beside p-memoize and lru-cache
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Hits of `getUser(id)` on `store: { type: 'memory' }` (each hit a copy of its own: the default)
+ * beside p-memoize 9 (`pMemoize(origin)`: a Map keyed by the first argument) and an async function
+ * memoized by hand over an `LRUCache` (`max` 10,000, the same ttl), both of which hand every caller
+ * the same object. p-memoize is a devDependency for this reference only; without it the rows say so.
+ */
+async function measureMemory() {
+  const { LRUCache } = await import('lru-cache');
+  let pMemoize;
+  try {
+    pMemoize = (await import('p-memoize')).default;
+  } catch {
+    pMemoize = undefined;
+  }
+  const cache = createCache({ store: { type: 'memory', maxEntries: 10_000 }, namespace: 'mem' });
+  const getUser = cached(origin, { cache, name: 'user', ttl: TTL_MS });
+  const lru = new LRUCache({ max: 10_000, ttl: TTL_MS });
+  const lruMemo = async (id) => {
+    const hit = lru.get(id);
+    if (hit !== undefined) return hit;
+    const value = await origin(id);
+    lru.set(id, value);
+    return value;
+  };
+  const contenders = [
+    ...(pMemoize === undefined ? [] : [{ id: 'pMemoize', fn: pMemoize(origin) }]),
+    { id: 'lruCache', fn: lruMemo },
+    { id: 'cachette', fn: getUser },
+  ].map((c) => ({ id: c.id, fn: c.fn, op: (i) => c.fn(i % HOT_KEYS) }));
+  for (const c of contenders) for (let i = 0; i < HOT_KEYS; i++) await c.fn(i);
+  const rows = [];
+  for (const scenario of MEMORY_SCENARIOS) {
+    process.stdout.write(`${scenario.id}:`);
+    const measured = await pairedRounds(contenders, 'hit', scenario.concurrency);
+    process.stdout.write('\n');
+    rows.push({ ...scenario, measured });
+  }
+  const stats = { ...getUser.stats };
+  await cache.close();
+  return { rows, stats, pMemoize: pMemoize !== undefined };
+}
+
+function renderMemory(memory) {
+  const titles = {
+    pMemoize: 'p-memoize 9',
+    lruCache: 'lru-cache 11, memoized by hand',
+    cachette: "cachette, `store: { type: 'memory' }`",
+  };
+  const lines = [
+    `Memory store hits beside in-process references, no Redis (${ROUNDS} rounds; ops/s: median over rounds; ratios: median of the per-round ratios). cachette hands each hit a copy of its own; p-memoize and lru-cache hand every caller the same object.`,
+    '',
+    '| in flight | contender | ops/s | / p-memoize | / lru-cache | CPU µs per hit |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
+  ];
+  for (const row of memory.rows) {
+    const m = row.measured;
+    for (const id of ['pMemoize', 'lruCache', 'cachette']) {
+      if (m[id] === undefined) continue;
+      const toPm = m.pMemoize === undefined ? 'n/a' : `${pairedRatio(m[id], m.pMemoize).toFixed(2)}×`;
+      lines.push(
+        `| ${row.concurrency} | ${titles[id]} | ${Math.round(m[id].medianOps).toLocaleString('en-US')} | ${toPm} | ${pairedRatio(m[id], m.lruCache).toFixed(2)}× | ${m[id].cpuMicrosPerOp.toFixed(2)} |`,
+      );
+    }
+  }
+  lines.push('');
+  if (!memory.pMemoize) lines.push('p-memoize is not installed (`npm install`): no ratios to it.  ');
+  for (const row of memory.rows) {
+    if (row.measured.pMemoize !== undefined) {
+      lines.push(`memory store hit / p-memoize, ${row.concurrency} in flight: ${pairedRatio(row.measured.cachette, row.measured.pMemoize).toFixed(2)}× (target ≥ 0.50×)  `);
+    }
+  }
+  lines.push('', `cachette stats over the memory phase: ${memory.stats.hits} hits, ${memory.stats.misses} misses, ${memory.stats.errors} errors`);
   return lines.join('\n');
 }
 
