@@ -19,6 +19,7 @@ import { deferred } from './deferred.js';
 import { fakeClock } from './fake-clock.js';
 import { manySuite } from './many-suite.js';
 import { waitFor } from './redis-process.js';
+import { waitUntil } from './redis-server.js';
 import { isRecordKey } from './test-stores.js';
 
 /** Bound of every poll on a state; a healthy run needs a fraction of it. */
@@ -118,7 +119,7 @@ export interface TopologyUnderTest {
 }
 
 /** Options a test may give the caches it makes. */
-type CacheExtras = Pick<CacheConfig, 'clock' | 'breaker' | 'logger' | 'clearPollInterval'> & { opTimeout?: number; store?: TopologyStore };
+type CacheExtras = Pick<CacheConfig, 'clock' | 'breaker' | 'logger' | 'clearPollInterval' | 'l1'> & { opTimeout?: number; store?: TopologyStore };
 
 /** A logger that keeps what it is given (a green run prints nothing). */
 function recordingLogger() {
@@ -540,6 +541,46 @@ export function topologySuite(name: string, topology: () => TopologyUnderTest): 
       });
     });
 
+
+    describe('the in-process tier (l1)', () => {
+      /** Call until the tier served the call (l1Hits grew), bounded; the value served. */
+      async function untilHeld<T>(f: { (id: number): Promise<T>; stats: { l1Hits: number } }, id: number): Promise<T> {
+        for (let i = 0; i < 200; i++) {
+          const before = f.stats.l1Hits;
+          const value = await f(id);
+          if (f.stats.l1Hits > before) return value;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        throw new Error('the tier never served the call');
+      }
+
+      it('serves keys of every owning node from the tier, drops them on a change elsewhere, and extends on the owning master', async () => {
+        const t = topology();
+        const a = cache({ l1: { maxEntries: 1000 } });
+        const b = cache({ l1: { maxEntries: 1000 } });
+        await Promise.all([a.connect(), b.connect()]);
+        const { counter, origin } = counting();
+        const fa = cached(origin, { cache: a, name: 'f', ttl: '1m' });
+        const fb = cached(origin, { cache: b, name: 'f', ttl: '1m' });
+        const ids = Array.from({ length: 12 }, (_, i) => i);
+        const owners = await Promise.all(ids.map((id) => t.ownerOf(fa.keyFor(id))));
+        expect(new Set(owners.map((node) => node.id)).size).toBe(t.owners);
+        await waitUntil(() => a.health().l1?.state === 'ready' && b.health().l1?.state === 'ready');
+        for (const id of ids) await fa(id);
+        const held = await Promise.all(ids.map((id) => untilHeld(fb, id)));
+        // A write on every node, from the other cache: each copy is dropped.
+        for (const id of ids) await fa.refresh(id);
+        for (const [i, id] of ids.entries()) {
+          await waitUntil(async () => (await fb(id)).run !== held[i]!.run);
+        }
+        expect(counter.runs).toBe(2 * ids.length);
+        // A per-call ttl on tier hits reaches the master owning each key.
+        for (const id of ids) await untilHeld(fb, id);
+        for (const id of ids) await fb(id, { ttl: '1h' });
+        for (const [i, id] of ids.entries()) await waitUntil(async () => (await owners[i]!.pTTL(fb.keyFor(id))) > 60_000);
+        expect(fb.stats.errors + fa.stats.errors).toBe(0);
+      });
+    });
 
     manySuite(`redis (${name})`, () => ({
       cache: () => cache(),
