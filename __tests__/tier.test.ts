@@ -17,6 +17,8 @@ class ManualWatchStore implements Store {
   /** When set, `getWithExpiry` waits for it before answering (a read in flight). */
   gate: Deferred<void> | undefined;
   reads = 0;
+  /** Keys read with a plain `get` (what `f.many()` reads with here). */
+  gets: string[] = [];
   watch: KeyWatch & { state: KeyWatchState } = {
     state: 'connecting',
     expire: async (key, ttlMs) => {
@@ -28,6 +30,7 @@ class ManualWatchStore implements Store {
     close: async () => {},
   };
   get(key: string) {
+    this.gets.push(key);
     return this.memory.get(key);
   }
   set(key: string, value: string | Uint8Array, ttlMs: number | undefined) {
@@ -165,6 +168,25 @@ describe('the tier (driven watch)', () => {
     await store.memory.delete('ns|gen');
     store.listener?.changed('ns|gen');
     expect((await f()).valueOf()).toBe(2); // not served from the tier, and the old entry is gone
+  });
+
+  it('answers the items of many() the tier holds from it, and reads only the others', async () => {
+    const { store, cache } = setup();
+    let runs = 0;
+    const f = cached(async (id: number) => ({ id, run: ++runs }), { cache, name: 'many', ttl: '1m' });
+    await f(1);
+    await f(2);
+    await f(1);
+    await f(2); // both held now
+    expect(cache.health().l1?.entries).toBe(2);
+    store.gets = [];
+    const l1Hits = f.stats.l1Hits;
+    const values = await f.many([[1], [2], [3], [1]]);
+    expect(values.map((v) => v.id)).toEqual([1, 2, 3, 1]);
+    expect(f.stats.l1Hits).toBe(l1Hits + 2);
+    expect(store.gets.filter((key) => !key.includes('|'))).toEqual([f.keyFor(3)]);
+    expect(runs).toBe(3);
+    expect(f.stats).toMatchObject({ errors: 0 });
   });
 
   it('a per-call ttl on a tier hit is sent once per key at a time, the newest last', async () => {

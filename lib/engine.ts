@@ -85,8 +85,8 @@ export function execute(ctx: FunctionContext, key: string, args: unknown[], call
   const tier = ctx.tier;
   if (call === undefined) {
     if (tier !== undefined && tier.serving) {
-      const held = fromTier(ctx, tier, key, args, undefined, self);
-      if (held !== NOT_HELD) return held;
+      const held = heldValue(ctx, tier, key, args, undefined, self);
+      if (held !== NOT_HELD) return Promise.resolve(held);
     }
     return readThrough(ctx, key, args, undefined, self);
   }
@@ -97,13 +97,13 @@ export function execute(ctx: FunctionContext, key: string, args: unknown[], call
   }
   if (!reads(call)) return waitFor(ctx, unreadRun(ctx, key, args, call, self, undefined), call, undefined, staleServed);
   if (tier !== undefined && tier.serving) {
-    const held = fromTier(ctx, tier, key, args, call, self);
-    if (held !== NOT_HELD) return held;
+    const held = heldValue(ctx, tier, key, args, call, self);
+    if (held !== NOT_HELD) return Promise.resolve(held);
   }
   return readThrough(ctx, key, args, call, self);
 }
 
-/** {@link fromTier}'s answer when the tier has nothing it may serve for the call: read through the store. */
+/** {@link heldValue}'s answer when the tier has nothing it may serve for the call: read through the store. */
 const NOT_HELD: unique symbol = Symbol('not held');
 
 /**
@@ -112,7 +112,7 @@ const NOT_HELD: unique symbol = Symbol('not held');
  * cleared or unknown is judged by the store path, which serves stale windows and refreshes. A per-call
  * ttl extends the entry in the store in the background.
  */
-function fromTier(ctx: FunctionContext, tier: Tier, key: string, args: unknown[], call: ResolvedCall | undefined, self: unknown): Promise<unknown> | typeof NOT_HELD {
+function heldValue(ctx: FunctionContext, tier: Tier, key: string, args: unknown[], call: ResolvedCall | undefined, self: unknown): unknown {
   const held = tier.lookup(key);
   if (held === undefined) return NOT_HELD;
   const generations = ctx.stamps.current();
@@ -143,12 +143,13 @@ function fromTier(ctx: FunctionContext, tier: Tier, key: string, args: unknown[]
   ctx.stats.l1Hits++;
   const extendMs = call?.ttlMs === undefined || call.ttlMs === 0 ? undefined : call.ttlMs + ctx.staleWindowMs;
   if (extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit) ctx.cache.extendInTier(key, extendMs);
-  if (held.raw === undefined) return Promise.resolve(entry.value);
-  // 'copied': a private copy per hit, decoded as a store hit would be (it decoded once already).
+  if (held.raw === undefined) return entry.value;
+  // 'copied': a private copy per hit, decoded as a store hit would be (it decoded once already, so
+  // this does not fail; if it did, the store path would answer and report it).
   try {
-    return Promise.resolve(decodeEntry(ctx.cache.serializer, held.raw, false)?.value);
-  } catch (error) {
-    return Promise.reject(error);
+    return decodeEntry(ctx.cache.serializer, held.raw, false)?.value;
+  } catch {
+    return NOT_HELD;
   }
 }
 
@@ -403,17 +404,38 @@ export async function executeMany(
   const reading = reads(call);
   let expectedList: Array<string | undefined> = [];
   if (reading) {
+    // Items the in-process tier holds are answered from it; the others are read from the store.
+    let rest: number[] = unique.map((_, u) => u);
+    const tier = ctx.tier;
+    if (tier !== undefined && tier.serving) {
+      rest = [];
+      for (let u = 0; u < unique.length; u++) {
+        const i = unique[u] as number;
+        const held = heldValue(ctx, tier, keys[i] as string, argsList[i] as unknown[], call, self);
+        if (held === NOT_HELD) {
+          rest.push(u);
+        } else {
+          answers[u] = held;
+          served[u] = true;
+        }
+      }
+    }
     const failures = { read: false };
-    const [raws, stamped] = await Promise.all([readMany(ctx, unique.map((i) => keys[i] as string), call, failures), expectedMany(ctx, unique.map((i) => argsList[i] as unknown[]))]);
+    const [raws, stamped] =
+      rest.length === 0
+        ? [[], { expected: [] }]
+        : await Promise.all([readMany(ctx, rest.map((u) => keys[unique[u] as number] as string), call, failures), expectedMany(ctx, rest.map((u) => argsList[unique[u] as number] as unknown[]))]);
     // A failed read of the records makes every item a miss: counted per item, as the reads it made
     // useless, unless those reads failed too (already counted).
-    if (stamped.error !== undefined && !failures.read) failMany(ctx, unique.length, stamped.error);
-    const expected = stamped.expected;
-    expectedList = expected;
-    for (let u = 0; u < unique.length; u++) {
+    if (stamped.error !== undefined && !failures.read) failMany(ctx, rest.length, stamped.error);
+    expectedList = new Array(unique.length);
+    for (let r = 0; r < rest.length; r++) {
+      const u = rest[r] as number;
       const i = unique[u] as number;
-      const raw = raws[u];
-      const judged = raw === undefined ? undefined : judgeRead(ctx, keys[i] as string, argsList[i] as unknown[], raw, self, expected[u]);
+      const raw = raws[r];
+      const expected = stamped.expected[r];
+      expectedList[u] = expected;
+      const judged = raw === undefined ? undefined : judgeRead(ctx, keys[i] as string, argsList[i] as unknown[], raw, self, expected);
       if (judged !== undefined && !(judged instanceof StaleFallback)) {
         answers[u] = judged.value;
         served[u] = true;
@@ -425,7 +447,7 @@ export async function executeMany(
         fallbacks.push(fallback);
       } else {
         // No batch, or a run in flight to join: exactly what a single call's miss does.
-        answers[u] = missWithFallback(ctx, keys[i] as string, argsList[i] as unknown[], call, fallback, self, undefined, expected[u]);
+        answers[u] = missWithFallback(ctx, keys[i] as string, argsList[i] as unknown[], call, fallback, self, undefined, expected);
       }
     }
   } else {
