@@ -12,7 +12,7 @@ import { cached, CacheConfigError, createCache, RedisStore, type Cache } from '.
 import { keySlot } from '../../lib/stores/redis-cluster.js';
 import { findSecret } from '../helpers/secrets.js';
 import { startCluster, type ClusterNode, type TestCluster } from '../helpers/cluster.js';
-import { freePorts } from '../helpers/redis-process.js';
+import { freePorts, waitFor } from '../helpers/redis-process.js';
 import { dataNode, topologySuite, type DataNode } from '../helpers/topology-suite.js';
 
 const LIMIT_MS = 60_000;
@@ -215,5 +215,45 @@ describe('credentials on a cluster', () => {
     expect(refused).toBeInstanceOf(Error);
     expect(refused?.message).toContain('wrong password or user');
     expect(findSecret(refused, 'not-the-password-9c1e')).toEqual([]);
+  });
+});
+
+describe('the in-process tier on a cluster with useReplicas', () => {
+  it('fills the tier from masters only: a lagging replica could answer with a value older than an announced change', async () => {
+    const replicaGets = async (): Promise<number> => {
+      let calls = 0;
+      for (const node of cluster.nodes.filter((n) => n.role === 'replica')) calls += Number(/^cmdstat_get:calls=(\d+)/m.exec(String(await node.inspect.info('commandstats')))?.[1] ?? 0);
+      return calls;
+    };
+    const store = { type: 'redis' as const, cluster: { rootNodes: cluster.rootNodes, useReplicas: true } };
+    // Without the tier, useReplicas does read from replicas (so the count below can tell). node-redis
+    // lists a replica only once it is online when the cluster is discovered: new caches until one does.
+    let readsReplicas = false;
+    for (let attempt = 0; attempt < 40 && !readsReplicas; attempt++) {
+      const plain = createCache({ store, namespace: 'plain-replicas', logger: quiet });
+      opened.push(plain);
+      const g = cached(async (id: number) => ({ id }), { cache: plain, name: 'g', ttl: '1m' });
+      const start = await replicaGets();
+      for (let round = 0; round < 2; round++) for (let id = 0; id < 12; id++) await g(id);
+      readsReplicas = (await replicaGets()) > start;
+      if (!readsReplicas) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(readsReplicas).toBe(true);
+
+    const cache = createCache({ store, namespace: 'tier-replicas', logger: quiet, l1: { maxEntries: 100 } });
+    opened.push(cache);
+    await cache.connect();
+    let runs = 0;
+    const f = cached(async (id: number) => ({ id, run: ++runs }), { cache, name: 'f', ttl: '1m' });
+    for (let id = 0; id < 12; id++) await f(id);
+    await waitFor('the tier ready', async () => cache.health().l1?.state === 'ready', 10_000);
+    const before = await replicaGets();
+    for (let round = 0; round < 50 && cache.health().l1?.entries !== 12; round++) {
+      for (let id = 0; id < 12; id++) await f(id);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(cache.health().l1?.entries).toBe(12);
+    expect(await replicaGets()).toBe(before);
+    expect(runs).toBe(12);
   });
 });

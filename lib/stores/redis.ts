@@ -136,6 +136,8 @@ export class RedisStore implements Store<string | Buffer> {
   readonly #readyEvent: 'ready' | 'connect';
   /** The Sentinel settings the store was given (the tier's tracking connections need them). */
   readonly #sentinelOptions: RedisSentinelOptions | undefined;
+  /** Values are read as Buffers (a binary serializer). */
+  readonly #binary: boolean;
   /** The tier's key watch, closed with the store. */
   #watch: KeyWatch | undefined;
   #firstConnection: Promise<void> | undefined;
@@ -253,6 +255,7 @@ export class RedisStore implements Store<string | Buffer> {
     const raw = this.#client as unknown as { sendCommand?: (args: string[]) => Promise<unknown> };
     const cluster = this.#cluster;
     // A cluster's sendCommand routes by the key it is given: GET, GETEX, SET and MGET have it at [1].
+    this.#binary = options.binary === true;
     this.#send = !this.#owned || this.#sentinel || options.binary === true || typeof raw.sendCommand !== 'function' ? undefined
       : cluster === undefined ? raw.sendCommand.bind(raw)
       : (args) => cluster.sendCommand(args[1] as string, args[0] === 'GET' || args[0] === 'MGET', args);
@@ -381,9 +384,12 @@ export class RedisStore implements Store<string | Buffer> {
     const blocked = this.#unavailable(breaker);
     if (blocked) return blocked.then(() => this.getWithExpiry(key));
     const send = this.#send;
+    const cluster = this.#cluster;
     const commands = this.#commands as RedisClientLike & { pTTL?: (key: string) => Promise<unknown> };
-    const read = send === undefined ? commands.get(key) : send(['GET', key]);
-    const ttl = send === undefined ? (commands.pTTL?.(key) ?? Promise.resolve(-3)) : send(['PTTL', key]);
+    // On a cluster both go to the key's master even with useReplicas: a lagging replica could answer
+    // with a value older than a change already announced, and the tier would keep it.
+    const read = cluster !== undefined && !this.#binary ? cluster.sendCommand(key, false, ['GET', key]) : send === undefined ? commands.get(key) : send(['GET', key]);
+    const ttl = cluster !== undefined ? cluster.sendCommand(key, false, ['PTTL', key]) : send === undefined ? (commands.pTTL?.(key) ?? Promise.resolve(-3)) : send(['PTTL', key]);
     return this.#deadlines.watch(Promise.all([read, ttl]), withExpiry, this.#failedRead, breaker);
   }
 
@@ -394,6 +400,8 @@ export class RedisStore implements Store<string | Buffer> {
    *   object of yours (pass `store.sentinel` settings instead).
    */
   watchKeys(prefix: string, listener: KeyWatchListener): KeyWatch {
+    const replicas = (this.#cluster as { _options?: { useReplicas?: boolean } } | undefined)?._options?.useReplicas === true;
+    if (replicas && this.#binary) throw new CacheConfigError('cachette: l1 with a binary serializer cannot read from masters only on a cluster with useReplicas: turn useReplicas off', 'l1');
     const watch = new RedisKeyWatch({ prefix, listener, topology: this.#topology(), intervalMs: WATCH_INTERVAL_MS, redact: this.#redact });
     this.#watch = watch;
     return watch;
