@@ -179,9 +179,18 @@ export class Cache {
       const sent = watch.expire(key, ms).then(
         (alive) => (alive ? tier.extended(key, since, ms) : tier.changed(key)),
         (err: unknown) => {
-          // Not extended: drop the held copy, so the next call reads (and extends) through the store.
+          // Not extended here: drop the held copy (the next call reads through the store), and when
+          // the tracking connection was not there to send it, extend through the store instead.
           tier.changed(key);
-          if (!(err instanceof CacheUnavailableError)) this.report({ kind: 'write', store: this.store.name, err }, 'cachette: extending an entry for an l1 hit failed');
+          if (!(err instanceof CacheUnavailableError)) {
+            this.report({ kind: 'write', store: this.store.name, err }, 'cachette: extending an entry for an l1 hit failed');
+            return;
+          }
+          const store = this.store;
+          if (store.getAndExpire === undefined) return;
+          return Promise.resolve(store.getAndExpire(key, ms)).then(noop, (failure: unknown) => {
+            if (!(failure instanceof CacheUnavailableError)) this.report({ kind: 'write', store: store.name, err: failure }, 'cachette: extending an entry for an l1 hit failed');
+          });
         },
       );
       this.track(
@@ -447,3 +456,5 @@ function breakerOptions(config: BreakerConfig | boolean | undefined, cache: Cach
       ),
   };
 }
+
+function noop(): void {}

@@ -224,11 +224,15 @@ async function readToTier(ctx: FunctionContext, tier: Tier, key: string, args: u
     throw error;
   }
   const { raw, expected } = read;
-  const judged = raw === undefined ? undefined : judgeRead(ctx, key, args, raw, self, expected);
-  if (fill !== undefined) {
-    // A tier stands in front of a Redis store: what it read is a payload, never a held entry.
-    if (judged !== undefined && !(judged instanceof StaleFallback) && raw !== undefined) tier.commit(fill, judged, raw as string | Uint8Array, read.remainingMs);
-    else tier.end(fill);
+  let judged: Entry | StaleFallback | undefined;
+  try {
+    judged = raw === undefined ? undefined : judgeRead(ctx, key, args, raw, self, expected);
+  } finally {
+    if (fill !== undefined) {
+      // A tier stands in front of a Redis store: what it read is a payload, never a held entry.
+      if (judged !== undefined && !(judged instanceof StaleFallback) && raw !== undefined) tier.commit(fill, judged, raw as string | Uint8Array, read.remainingMs);
+      else tier.end(fill);
+    }
   }
   if (raw !== undefined && extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit) ctx.cache.extendInTier(key, extendMs);
   if (judged === undefined) return missWithFallback(ctx, key, args, call, undefined, self, undefined, expected);

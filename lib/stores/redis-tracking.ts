@@ -19,7 +19,7 @@ export interface TrackingClient {
   readonly isReady: boolean;
   connect(): Promise<unknown>;
   sendCommand(args: string[]): Promise<unknown>;
-  on(event: string, listener: (...args: never[]) => void): unknown;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
   destroy(): void;
 }
 
@@ -40,8 +40,6 @@ interface Tracked {
   ready: boolean;
   /** A ROLE check was sent at this time and is not answered yet. */
   checkingSince: number | undefined;
-  /** Its failure since it was last ready was reported. */
-  reported: boolean;
 }
 
 /** Options of {@link RedisKeyWatch}. */
@@ -57,6 +55,8 @@ export interface RedisKeyWatchOptions {
 export class RedisKeyWatch implements KeyWatch {
   #state: KeyWatchState = 'connecting';
   readonly #nodes = new Map<string, Tracked>();
+  /** Addresses whose failure was reported since they last tracked: one line per outage, not per reconnect. */
+  readonly #reported = new Set<string>();
   readonly #timer: ReturnType<typeof setInterval>;
   #closed = false;
 
@@ -112,10 +112,7 @@ export class RedisKeyWatch implements KeyWatch {
           const role = Array.isArray(reply) ? String(reply[0]) : '';
           if (role !== 'master') this.#lose(node, new Error(`the tracked node is now a ${role || 'non-master'}; its changes are no longer announced`));
         },
-        (error: unknown) => {
-          node.checkingSince = undefined;
-          this.#down(node, error);
-        },
+        (error: unknown) => this.#lose(node, error),
       );
     }
   }
@@ -147,19 +144,22 @@ export class RedisKeyWatch implements KeyWatch {
     try {
       client = this.options.topology.open(address);
     } catch (error) {
-      this.#report(error);
+      if (!this.#reported.has(address)) {
+        this.#reported.add(address);
+        this.#report(error);
+      }
       return;
     }
-    const node: Tracked = { address, client, ready: false, checkingSince: undefined, reported: false };
+    const node: Tracked = { address, client, ready: false, checkingSince: undefined };
     this.#nodes.set(address, node);
     const listener = this.options.listener;
-    client.on('invalidate', ((key: unknown) => {
+    client.on('invalidate', (key: unknown) => {
       if (this.#nodes.get(address) === node) listener.changed(key === null || key === undefined ? null : String(key));
-    }) as never);
-    client.on('error', ((error: unknown) => this.#down(node, error)) as never);
-    client.on('end', (() => this.#down(node, undefined)) as never);
-    client.on('reconnecting', (() => this.#down(node, undefined)) as never);
-    client.on('ready', (() => this.#track(node)) as never);
+    });
+    client.on('error', (error: unknown) => this.#down(node, error));
+    client.on('end', () => this.#down(node, undefined));
+    client.on('reconnecting', () => this.#down(node, undefined));
+    client.on('ready', () => this.#track(node));
     client.connect().catch(() => undefined); // failures arrive as 'error' events
   }
 
@@ -174,7 +174,7 @@ export class RedisKeyWatch implements KeyWatch {
         () => {
           if (this.#nodes.get(node.address) !== node || !node.client.isReady) return;
           node.ready = true;
-          node.reported = false;
+          this.#reported.delete(node.address);
           this.#update(this.options.topology.masters());
         },
         (error: unknown) => this.#lose(node, error),
@@ -186,8 +186,8 @@ export class RedisKeyWatch implements KeyWatch {
     node.checkingSince = undefined;
     const was = node.ready;
     node.ready = false;
-    if (error !== undefined && !node.reported) {
-      node.reported = true;
+    if (error !== undefined && !this.#reported.has(node.address)) {
+      this.#reported.add(node.address);
       this.#report(error);
     }
     if (was) this.#update(this.options.topology.masters());
