@@ -806,7 +806,17 @@ async function measureMemory() {
     ...(pMemoize === undefined ? [] : [{ id: 'pMemoize', fn: pMemoize(origin) }]),
     { id: 'lruCache', fn: lruMemo },
     { id: 'cachette', fn: getUser },
-  ].map((c) => ({ id: c.id, fn: c.fn, op: (i) => c.fn(i % HOT_KEYS) }));
+  ];
+  // BENCH_COMPARE builds, each with a memory store of its own, as in the main phase.
+  const others = [];
+  for (const [index, file] of (COMPARE ? COMPARE.split(',') : []).entries()) {
+    const other = await import(pathToFileURL(path.resolve(file)).href);
+    const id = `cachette-${String.fromCharCode(98 + index)}`;
+    const otherCache = other.createCache({ store: { type: 'memory', maxEntries: 10_000 }, namespace: 'mem' });
+    others.push({ id, title: `${id} (${file})`, cache: otherCache });
+    contenders.push({ id, fn: other.cached(origin, { cache: otherCache, name: 'user', ttl: TTL_MS }) });
+  }
+  for (const c of contenders) c.op = (i) => c.fn(i % HOT_KEYS);
   for (const c of contenders) for (let i = 0; i < HOT_KEYS; i++) await c.fn(i);
   const rows = [];
   for (const scenario of MEMORY_SCENARIOS) {
@@ -817,7 +827,8 @@ async function measureMemory() {
   }
   const stats = { ...getUser.stats };
   await cache.close();
-  return { rows, stats, pMemoize: pMemoize !== undefined };
+  for (const o of others) await o.cache.close();
+  return { rows, stats, pMemoize: pMemoize !== undefined, others: others.map((o) => ({ id: o.id, title: o.title })) };
 }
 
 function renderMemory(memory) {
@@ -832,9 +843,10 @@ function renderMemory(memory) {
     '| in flight | contender | ops/s | / p-memoize | / lru-cache | CPU µs per hit |',
     '| --- | --- | ---: | ---: | ---: | ---: |',
   ];
+  for (const other of memory.others) titles[other.id] = other.title;
   for (const row of memory.rows) {
     const m = row.measured;
-    for (const id of ['pMemoize', 'lruCache', 'cachette']) {
+    for (const id of ['pMemoize', 'lruCache', 'cachette', ...memory.others.map((o) => o.id)]) {
       if (m[id] === undefined) continue;
       const toPm = m.pMemoize === undefined ? 'n/a' : `${pairedRatio(m[id], m.pMemoize).toFixed(2)}×`;
       lines.push(
