@@ -207,8 +207,9 @@ class Slot {
  */
 function table<V extends MemoryPayload | Slot>(maxSize: number, sizeOf: (value: V, key: string) => number, clock: Clock | undefined): LRUCache<string, V> {
   // A clock reading that is not a time (NaN, negative) would make entries never expire. The system
-  // clock is left to lru-cache's own (monotonic, read at most once a millisecond): a hit then does
-  // not read the time.
+  // clock is left to lru-cache's own (performance.now(), monotonic): a hit then reads the time without
+  // our wrappers. Read on every check (resolution 0): one cached for a millisecond made ttlOf report
+  // more than the ttl just set.
   const time = clock === undefined || clock === systemClock ? undefined : guardedClock(clock, () => {});
   return new LRUCache<string, V>({
     maxSize,
@@ -216,7 +217,7 @@ function table<V extends MemoryPayload | Slot>(maxSize: number, sizeOf: (value: 
     // lru-cache reads time through `perf`; an injected clock makes expiry testable without sleeping.
     // The offset keeps a clock that reads 0 from looking like lru-cache's "no start time" marker.
     ...(time ? { perf: { now: () => time.now() + CLOCK_OFFSET } } : {}),
-    ttlResolution: time ? 0 : 1,
+    ttlResolution: time || clock === systemClock ? 0 : 1,
   });
 }
 
