@@ -1424,7 +1424,8 @@ function renderReport({ machine, startedAt, results, commands, contestants, trap
   if (cmd) {
     // An MGET here is the clear-generation poll (one a second per cache, whoever is being counted), not the call's.
     const own = (counted) => (counted === undefined ? undefined : counted.perCall - (counted.perCommand.mget ?? 0));
-    const ok = (own(cmd.hit) ?? 1) === 1 && (own(cmd.ttlHit) ?? 1) === 1 && (own(cmd.miss) ?? 2) <= 2;
+    // Per-call figures are quotients (1001/1000 − 1/1000 is 0.9999999999999999): compared to 1e-9.
+    const ok = Math.abs((own(cmd.hit) ?? 1) - 1) < 1e-9 && Math.abs((own(cmd.ttlHit) ?? 1) - 1) < 1e-9 && (own(cmd.miss) ?? 2) <= 2 + 1e-9;
     if (!ok) missed++;
     lines.push('');
     lines.push(`Command targets (1 per hit, sliding TTL included; ≤ 2 per miss; not counting \`MGET\`, the clear-generation poll that each open cache sends once a second, which falls on whichever contestant is being counted): ${ok ? 'met' : 'MISSED'}`);
