@@ -153,6 +153,12 @@ describe('npm run demo', () => {
     expectWalkthrough(run, 'PTTL');
     expect(run.stdout).toContain('GET demo:getUserData:101 → s1|json|');
     expect(run.stdout).toContain('commands the hit sent to Redis: GETEX x1 (read and extension in one round trip)');
+    // 9. two tiers
+    expect(run.stdout).toMatch(/process A: getStock\('x'\) → miss {2}units 10/);
+    expect(run.stdout).toMatch(/process B: getStock\('x'\) → hit from Redis {2}units 10/);
+    expect(run.stdout).toMatch(/process B: getStock\('x'\) → hit from the process \(l1\) {2}units 10/);
+    expect(run.stdout).toMatch(/after process A's stockA.refresh\('x'\): process B getStock\('x'\) → hit from (Redis|the process \(l1\)) {2}units 20/);
+    expect(run.stdout).toMatch(/inB.health\(\).l1 → \{"state":"ready","entries":1,/);
     expect(run.stdout).toContain('cache closed, redis-server stopped');
     expect(await listening(Number(banner?.[1]))).toBe(false);
   }, 60_000);
@@ -162,6 +168,7 @@ describe('npm run demo', () => {
     expect(run.lines[0]).toBe('store: memory (CACHETTE_DEMO_STORE=memory)');
     expectWalkthrough(run, 'ttlOf');
     expect(run.stdout).toContain('cache.store.get demo:getUserData:101 → s1|json|');
+    expect(run.stdout).toContain('skipped: the in-process tier sits in front of Redis');
   }, 60_000);
 
   it('falls back to the memory store when there is no redis-server on PATH', async () => {

@@ -206,6 +206,7 @@ async function openStore() {
     cache,
     banner: `redis (throwaway redis-server ${version} on 127.0.0.1:${server.port})`,
     redis: true,
+    port: server.port,
     rawLabel: 'GET',
     ttlLabel: 'PTTL',
     raw: (key) => admin.get(key),
@@ -484,6 +485,53 @@ async function walkthrough(store) {
   const a2 = await step(getPrice, "after getPrice.clear(): getPrice('a')", () => getPrice('a'));
   log(`     → ${a2.outcome}: every entry of getPrice was cleared, in every process (O(1): no KEYS, no SCAN)`);
   log(`   getPrice ${statsLine(getPrice)}`);
+  log();
+
+  // --- 9. Two tiers ----------------------------------------------------------------------------
+  log("9. Two tiers: l1: { maxEntries: 1000 } holds decoded values in the process, dropped everywhere on a change");
+  if (!store.redis) {
+    log('   skipped: the in-process tier sits in front of Redis (it learns of changes through Redis client tracking)');
+    return;
+  }
+  // Two caches on the same Redis stand for two processes: each has its own tier and its own
+  // tracking connection.
+  const tiered = () => createCache({ store: { type: 'redis', host: '127.0.0.1', port: store.port }, namespace: 'demo-l1', l1: { maxEntries: 1000 } });
+  const [inA, inB] = [tiered(), tiered()];
+  cleanups.push(() => inA.close(), () => inB.close()); // newest first: closed before redis-server stops
+  await Promise.all([inA.connect(), inB.connect()]);
+  for (let i = 0; i < 300 && (inA.health().l1.state !== 'ready' || inB.health().l1.state !== 'ready'); i++) await sleep(10);
+  let stockRuns = 0;
+  const loadStock = async (sku) => ({ sku, units: 10 * ++stockRuns });
+  const stockA = cached(loadStock, { cache: inA, name: 'getStock', ttl: '1m' });
+  const stockB = cached(loadStock, { cache: inB, name: 'getStock', ttl: '1m' });
+  const tierLabel = (fn, before) => (fn.stats.l1Hits > before.l1Hits ? 'hit from the process (l1)' : fn.stats.hits > before.hits ? 'hit from Redis' : 'miss');
+  const traceTier = async (fn, label, call) => {
+    const before = { ...fn.stats };
+    const value = await call();
+    log(`   ${label} → ${tierLabel(fn, before)}  units ${value.units}`);
+    return value;
+  };
+  await traceTier(stockA, "process A: getStock('x')", () => stockA('x'));
+  await traceTier(stockB, "process B: getStock('x')", () => stockB('x'));
+  await sleep(20); // A's write is announced to B's tracking connection; B's next read may be the one that fills
+  let held;
+  for (let i = 0; i < 100 && held === undefined; i++) {
+    const before = { ...stockB.stats };
+    const value = await stockB('x');
+    if (stockB.stats.l1Hits > before.l1Hits) held = value;
+  }
+  log(`   process B: getStock('x') → hit from the process (l1)  units ${held.units}  (no round trip, no decoding)`);
+  const refreshed = performance.now();
+  await stockA.refresh('x');
+  let waited = 0;
+  while ((await stockB('x')).units === held.units && waited < 200) {
+    waited++;
+    await sleep(1);
+  }
+  const after = await traceTier(stockB, "after process A's stockA.refresh('x'): process B getStock('x')", () => stockB('x'));
+  log(`     → B served the new value ${(performance.now() - refreshed).toFixed(1)} ms after A's refresh began (Redis announced the write; B dropped its copy); units now ${after.units}`);
+  log(`   process B getStock ${statsLine(stockB)} l1Hits=${stockB.stats.l1Hits}`);
+  log(`   inB.health().l1 → ${JSON.stringify(inB.health().l1)}`);
 }
 
 /** The article's complexity_based_ttl: 20-60 s, growing with the JSON size; in milliseconds. */
