@@ -5,7 +5,7 @@
 //   BENCH_ROUND_MS     measured time per contestant in one round, ms, run as two halves (default 400)
 //   BENCH_ROUNDS       measured rounds per scenario (default 12)
 //   BENCH_WARMUP_MS    unmeasured warm-up per contestant and scenario, ms (default 300)
-//   BENCH_SCENARIOS    comma list of scenario ids (or groups: `many`, `tags`, `cluster`, `memory`) to run, or of ids and
+//   BENCH_SCENARIOS    comma list of scenario ids (or groups: `many`, `tags`, `cluster`, `memory`, `tier`, `l1`) to run, or of ids and
 //                      groups to skip, each written with a leading '-' (`-cluster`); default: all
 //   BENCH_CONTESTANTS  comma list of contestant ids to run (default: all that load)
 //   BENCH_NO_TRAP=1    skip the "node-redis default command timeout" phase
@@ -25,6 +25,8 @@ import { pathToFileURL } from 'node:url';
 import { cached, createCache } from 'cachette';
 import { createClient, createCluster } from 'redis';
 import { startCluster } from './cluster.mjs';
+import { measureL1Latency, renderL1Latency } from './l1-latency.mjs';
+import { measureTier, renderTier, TIER_SCENARIOS } from './tier.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -101,6 +103,15 @@ const CLUSTER_SCENARIOS = [
   { id: 'cluster-many-100', kind: 'many', concurrency: 1, label: 'many(100)', items: 100 },
   { id: 'cluster-tags-hit-seq', kind: 'tagHit', concurrency: 1, label: 'tagged hit' },
   { id: 'cluster-tags-hit-64', kind: 'tagHit', concurrency: 64, label: 'tagged hit' },
+].filter((s) => wanted(s.id));
+
+/** Hits from process memory: cachette's tier, bentocache L1+L2, p-memoize, lru-cache (bench/tier.mjs). */
+const TIER = TIER_SCENARIOS.filter((s) => wanted(s.id));
+
+/** Invalidation latency of the tier across 3 processes (bench/l1-latency.mjs), standalone and cluster. */
+const L1_LATENCY = [
+  { id: 'l1-latency', topology: 'standalone' },
+  { id: 'l1-latency-cluster', topology: 'cluster' },
 ].filter((s) => wanted(s.id));
 
 /** Batches counted for commands and round trips per call in the many() and cluster phases. */
@@ -579,6 +590,11 @@ async function main() {
   // In-process hits (no Redis involved).
   const memory = MEMORY_SCENARIOS.length > 0 ? await measureMemory() : undefined;
 
+  // Hits from process memory: the tier beside bentocache L1+L2 and the in-process references.
+  const tier = TIER.length > 0
+    ? await measureTier({ port, scenarios: TIER, pairedRounds, pairedRatio, origin, hotKeys: HOT_KEYS, ttlMs: TTL_MS })
+    : undefined;
+
   // The node-redis 6 default per-command timeout, measured on its own (its 5 s AbortSignal timers
   // outlive each round and would slow whatever runs next, so it never shares a round).
   let trap;
@@ -613,21 +629,27 @@ async function main() {
   // The cluster last, once the standalone server is gone.
   const cluster = CLUSTER_SCENARIOS.length > 0 ? await measureCluster() : undefined;
 
+  // The tier's invalidation latency across 3 processes, on servers of its own.
+  const l1Latency = [];
+  for (const { topology } of L1_LATENCY) l1Latency.push(await measureL1Latency({ topology }));
+
   const report = renderReport({ machine, startedAt, port, results, commands, contestants, trap, stats });
   if (down !== undefined) report.text += '\n\n' + renderRedisDown(down);
   if (many !== undefined) report.text += '\n\n' + renderMany(many);
   if (tags !== undefined) report.text += '\n\n' + renderTags(tags);
   if (memory !== undefined) report.text += '\n\n' + renderMemory(memory);
   if (cluster !== undefined) report.text += '\n\n' + renderCluster(cluster);
+  if (tier !== undefined) report.text += '\n\n' + renderTier(tier);
+  if (l1Latency.length > 0) report.text += '\n\n' + renderL1Latency(l1Latency);
   console.log('\n' + report.text);
   await mkdir(OUT_DIR, { recursive: true });
   await writeFile(new URL('results.md', OUT_DIR), report.text + '\n');
   await writeFile(
     new URL('results.json', OUT_DIR),
-    JSON.stringify({ startedAt, machine, settings: { ROUND_MS, ROUNDS, WARMUP_MS, HOT_KEYS, TTL_MS }, commands, results, trap, down, many, tags, memory, cluster, cachetteStats: stats }, null, 2) + '\n',
+    JSON.stringify({ startedAt, machine, settings: { ROUND_MS, ROUNDS, WARMUP_MS, HOT_KEYS, TTL_MS }, commands, results, trap, down, many, tags, memory, cluster, tier, l1Latency, cachetteStats: stats }, null, 2) + '\n',
   );
   console.log(`(also written to .bench-tmp/results.md and .bench-tmp/results.json)`);
-  const phaseErrors = (many?.stats.errors ?? 0) + (tags?.stats.errors ?? 0) + (tags?.firstCalls?.served ?? 0) + (tags?.invalidation?.servedAfter ?? 0) + (cluster?.stats.errors ?? 0);
+  const phaseErrors = (many?.stats.errors ?? 0) + (tags?.stats.errors ?? 0) + (tags?.firstCalls?.served ?? 0) + (tags?.invalidation?.servedAfter ?? 0) + (cluster?.stats.errors ?? 0) + l1Latency.reduce((sum, run) => sum + run.staleAfterReceived + run.regressions, 0);
   if (STRICT && (report.missed > 0 || phaseErrors > 0)) process.exitCode = 1;
 }
 
