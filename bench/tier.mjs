@@ -110,6 +110,7 @@ export async function measureTier({ port, scenarios, pairedRounds, pairedRatio, 
           cpuMicrosPerOp: out[c.id].cpuMicrosPerOp,
           perRound: out[c.id].perRound,
           ratioToPMemoize: reference ? pairedRatio(out[c.id], reference) : undefined,
+          roundRatios: reference ? out[c.id].perRound.map((v, r) => v / reference.perRound[r]) : undefined,
         };
       }
       rows.push(row);
@@ -128,14 +129,15 @@ export function renderTier(tier) {
   const lines = [
     'Hit from process memory (`tier` group): cachette\'s tier in front of Redis and bentocache\'s L1 in front of its Redis L2, beside p-memoize and lru-cache (no Redis). ops/s: median over rounds; ratio: median of the per-round ratios to p-memoize.',
     '',
-    '| contestant | in flight | ops/s | / p-memoize | CPU µs per call |',
-    '| --- | --- | ---: | ---: | ---: |',
+    '| contestant | in flight | ops/s | / p-memoize | rounds (min–max) | CPU µs per call |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
   ];
   for (const row of tier.rows) {
     for (const { id, title } of tier.contenders) {
       const c = row.contestants[id];
       const ratio = c.ratioToPMemoize === undefined ? 'n/a' : `${c.ratioToPMemoize.toFixed(2)}×`;
-      lines.push(`| ${title} | ${row.concurrency} | ${ops(c.medianOps)} | ${ratio} | ${c.cpuMicrosPerOp.toFixed(2)} |`);
+      const spread = c.roundRatios === undefined ? 'n/a' : `${Math.min(...c.roundRatios).toFixed(2)}–${Math.max(...c.roundRatios).toFixed(2)}×`;
+      lines.push(`| ${title} | ${row.concurrency} | ${ops(c.medianOps)} | ${ratio} | ${spread} | ${c.cpuMicrosPerOp.toFixed(2)} |`);
     }
   }
   const stats = Object.entries(tier.stats)
