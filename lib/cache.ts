@@ -9,11 +9,12 @@ import { CacheStoreError, CacheUnavailableError } from './errors.js';
 import { generationKey, Generations, invalidateRecords, tagRecordKey, tagsProblem, type RunScopeLike } from './invalidation.js';
 import { Flights } from './flight.js';
 import { createQuietLogger, type FailureFields, type Logger } from './log.js';
-import { cacheConfigSchema, type BreakerConfig, type CacheConfig, type StoreConfig } from './config/cache-config.js';
+import { cacheConfigSchema, type BreakerConfig, type CacheConfig, type SerializerName, type StoreConfig } from './config/cache-config.js';
 import { configError, parseOrThrow } from './config/parse.js';
 import { resolveBreaker } from './config/resolve.js';
 import { DEFAULT_CLEAR_POLL_MS, DEFAULT_MAX_ENTRIES, DEFAULT_OP_TIMEOUT_MS, TAG_RECORD_TTL_MS } from './defaults.js';
 import { jsonSerializer } from './serializers/json.js';
+import { richSerializer } from './serializers/rich.js';
 import type { Serializer } from './serializers/serializer.js';
 import { MemoryStore } from './stores/memory.js';
 import { callQuietly, type BreakerOptions, type ConnectionState, type StoreHealth } from './stores/breaker.js';
@@ -78,7 +79,7 @@ export class Cache {
   /** @internal use {@link createCache}. */
   constructor(config: CacheConfig) {
     this.namespace = config.namespace;
-    this.serializer = config.serializer ?? jsonSerializer;
+    this.serializer = pickSerializer(config.serializer);
     this.logger = config.logger ?? createQuietLogger();
     this.clock = guardedClock(config.clock ?? systemClock, (received) =>
       this.report(
@@ -403,6 +404,13 @@ export function staleOption(options: unknown): boolean {
   const stale: unknown = (options as { stale?: unknown }).stale;
   if (stale !== undefined && typeof stale !== 'boolean') throw configError('options.stale', `expected a boolean, received ${stale === null ? 'null' : typeof stale}`);
   return stale === true;
+}
+
+/** The serializer a `serializer` option names (a built-in by name, or the object given). */
+function pickSerializer(option: SerializerName | Serializer | undefined): Serializer {
+  if (option === undefined || option === 'json') return jsonSerializer;
+  if (option === 'rich') return richSerializer;
+  return option;
 }
 
 let processDefault: Cache | undefined;

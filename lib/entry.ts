@@ -110,6 +110,8 @@ function runSerialize(serializer: Serializer, value: unknown): string | Uint8Arr
   try {
     payload = serializer.serialize(value);
   } catch (error) {
+    // A built-in codec's refusal names only a type and a position (the rich and msgpack codecs).
+    if (error instanceof CodecRefusal) throw error;
     throw encodeFailure(serializer, error);
   }
   if (typeof payload === 'string' || isUint8Array(payload)) return payload;

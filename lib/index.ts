@@ -37,6 +37,7 @@ export type {
   RedisSentinelConfig,
   RedisSocketConfig,
   RedisUrlConfig,
+  SerializerName,
   StoreConfig,
 } from './config/cache-config.js';
 export type { AnyFunction, CachedOptions, LockOptions, ResultOf, TtlOption } from './config/cached-options.js';
@@ -51,6 +52,7 @@ export {
   MAX_TTL_MS,
 } from './defaults.js';
 export { jsonSerializer } from './serializers/json.js';
+export { richSerializer } from './serializers/rich.js';
 export type { Serializer } from './serializers/serializer.js';
 export type { CacheStats } from './stats.js';
 export type { BreakerOptions, BreakerState, ConnectionState, StoreHealth } from './stores/breaker.js';

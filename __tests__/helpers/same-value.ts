@@ -9,6 +9,7 @@ export function sameValue(a: unknown, b: unknown): boolean {
   const proto: unknown = Object.getPrototypeOf(a);
   if (proto !== Object.getPrototypeOf(b)) return false;
   if (a instanceof Date) return Object.is(a.getTime(), (b as Date).getTime());
+  if (a instanceof RegExp) return a.source === (b as RegExp).source && a.flags === (b as RegExp).flags;
   if (a instanceof Map) return sameList([...a].flat(), [...(b as Map<unknown, unknown>)].flat());
   if (a instanceof Set) return sameList([...a], [...(b as Set<unknown>)]);
   if (a instanceof ArrayBuffer) return Buffer.from(a).equals(Buffer.from(b as ArrayBuffer));

@@ -88,8 +88,17 @@ export interface CacheConfig {
   store?: StoreConfig;
   /** First segment of every key, e.g. `'app'` → `app:getUser:42`. @defaultValue none */
   namespace?: string;
-  /** @defaultValue {@link jsonSerializer} */
-  serializer?: Serializer;
+  /**
+   * How values are encoded: a built-in codec by name, or your own {@link Serializer}.
+   * - `'json'`: plain JSON, readable in `redis-cli`; values plain JSON would change (Date, Map, Set,
+   *   BigInt …) are written in a tagged JSON form (see {@link jsonSerializer}).
+   * - `'rich'`: every value in the tagged JSON form, which also keeps `RegExp` (see {@link richSerializer}).
+   *
+   * Each entry records the codec that wrote it: a cache reading another codec's entry treats it as a
+   * miss and overwrites it, so a deploy may change this option.
+   * @defaultValue `'json'`
+   */
+  serializer?: SerializerName | Serializer;
   /**
    * Receives cache-layer failures (`warn`) with a structured object first, pino style. Never given
    * cached values or call arguments. What it returns is ignored: a `warn` that throws or rejects
@@ -123,6 +132,9 @@ export interface CacheConfig {
    */
   l1?: L1Config;
 }
+
+/** The built-in serializers, by the name {@link CacheConfig.serializer} takes. */
+export type SerializerName = 'json' | 'rich';
 
 /** Settings of the in-process tier ({@link CacheConfig.l1}). */
 export interface L1Config {
@@ -308,14 +320,22 @@ const storeSchema = z.unknown().superRefine((value, ctx) => {
   ctx.addIssue({ code: 'custom', path: ['type'], message: `expected 'redis' or 'memory' (or a Store object with get/set/delete), received ${describeReceived(value.type)}` });
 });
 
-const serializerSchema = z.custom<Serializer>(
+const SERIALIZER_NAMES: readonly SerializerName[] = ['json', 'rich'];
+
+const serializerSchema = z.custom<SerializerName | Serializer>(
   (value) =>
-    isObject(value) &&
-    isFunction(value.serialize) &&
-    isFunction(value.deserialize) &&
-    typeof value.name === 'string' &&
-    /^[a-z][a-z0-9-]{0,31}$/.test(value.name),
-  { error: 'expected { name, serialize, deserialize } with a name matching [a-z][a-z0-9-]*' },
+    (typeof value === 'string' && (SERIALIZER_NAMES as readonly string[]).includes(value)) ||
+    (isObject(value) &&
+      isFunction(value.serialize) &&
+      isFunction(value.deserialize) &&
+      typeof value.name === 'string' &&
+      /^[a-z][a-z0-9-]{0,31}$/.test(value.name)),
+  {
+    error: (issue) =>
+      typeof issue.input === 'string'
+        ? `expected ${SERIALIZER_NAMES.map((name) => `'${name}'`).join(', ')} or a Serializer object, received an unknown name`
+        : 'expected { name, serialize, deserialize } with a name matching [a-z][a-z0-9-]*',
+  },
 );
 
 const loggerSchema = z.custom<Logger>((value) => isObject(value) && isFunction(value.warn) && isFunction(value.error), {

@@ -11,6 +11,9 @@
  *   value's own objects that start with `$` get one more `$` (`$id` is written `$$id`), so they never
  *   read as a tag.
  *
+ * The rich codec (`serializers/rich.ts`) always writes the tagged form, and also tags a `RegExp`
+ * (`{"$regexp":["a+b","gi"]}`), which the default refuses.
+ *
  * Anything else (functions, symbols, objects with symbol keys, instances of other classes, subclasses
  * of the types above, circular structures, nesting deeper than {@link MAX_DEPTH}) is refused with a
  * {@link CacheSerializationError} that names the type and where it sits, never a value or a key.
@@ -39,6 +42,8 @@ const BUFFER = 4;
 const ARRAY_BUFFER = 5;
 const DATA_VIEW = 6;
 const TYPED_ARRAY = 7;
+/** Tagged by the rich codec only: the JSON default refuses it (it always has). */
+const REGEXP = 8;
 
 /** The typed array constructors, by the name written in the tag (`$Float64Array`). */
 const TYPED_ARRAYS = new Map<string, new (buffer: ArrayBuffer) => ArrayBufferView>([
@@ -63,6 +68,7 @@ const KINDS = new Map<unknown, number>([
   [Buffer.prototype, BUFFER],
   [ArrayBuffer.prototype, ARRAY_BUFFER],
   [DataView.prototype, DATA_VIEW],
+  [RegExp.prototype, REGEXP],
   ...[...TYPED_ARRAYS.values()].map((ctor): [unknown, number] => [ctor.prototype, TYPED_ARRAY]),
 ]);
 
@@ -79,9 +85,32 @@ const symbolsOf = Object.getOwnPropertySymbols;
  */
 export function needsTags(value: unknown): boolean {
   const result = scan(value, 0);
-  if (result === REFUSED) throw refusal(value);
+  if (result === REFUSED) throw refusal(value, 'json', false);
   return result === TAGGED;
 }
+
+/**
+ * The rich codec's text for `value`: always the tagged form, which also holds a `RegExp`
+ * (`{"$regexp":["a+b","gi"]}`; its `lastIndex` is not kept).
+ * @throws {CodecRefusal} when the tagged form cannot hold it.
+ */
+export function encodeRich(value: unknown): string {
+  let result;
+  scanningRich = true;
+  try {
+    result = scan(value, 0);
+  } finally {
+    scanningRich = false;
+  }
+  if (result === REFUSED) throw refusal(value, 'rich', true);
+  return JSON.stringify(toTagged(value));
+}
+
+/**
+ * Whether the scan running is the rich codec's (RegExp accepted). A module flag, not a parameter:
+ * the scan recurses up to {@link MAX_DEPTH} levels and one more argument per frame overflows the stack.
+ */
+let scanningRich = false;
 
 /**
  * One walk over the value, as cheap as it can be for plain data: no path, no set of visited objects
@@ -141,7 +170,7 @@ function scanObject(value: object, depth: number): number {
     }
   } else if (kind === SET) {
     for (const item of value as Set<unknown>) if (scan(item, depth + 1) === REFUSED) return REFUSED;
-  } else if (kind === undefined) {
+  } else if (kind === undefined || (kind === REGEXP && !scanningRich)) {
     return REFUSED;
   }
   return TAGGED;
@@ -197,6 +226,8 @@ function objectToTagged(value: object): unknown {
       return { $arraybuffer: Buffer.from(value as ArrayBuffer).toString('base64') };
     case DATA_VIEW:
       return { $dataview: base64Of(value as DataView) };
+    case REGEXP:
+      return { $regexp: [(value as RegExp).source, (value as RegExp).flags] };
     default:
       return { [`$${TYPED_ARRAY_NAMES.get(proto)}`]: base64Of(value as ArrayBufferView) };
   }
@@ -297,6 +328,10 @@ function reviveTag(tag: string, payload: unknown, depth: number): unknown {
       return bytesOf(payload);
     case '$dataview':
       return new DataView(bytesOf(payload));
+    case '$regexp': {
+      const [source, flags] = pairOf(payload);
+      return new RegExp(textOf(source), textOf(flags)); // bad flags or source throw: corrupt
+    }
     default: {
       const ctor = TYPED_ARRAYS.get(tag.slice(1));
       if (ctor === undefined) throw corrupt();
@@ -308,6 +343,11 @@ function reviveTag(tag: string, payload: unknown, depth: number): unknown {
 function listOf(payload: unknown): unknown[] {
   if (!Array.isArray(payload)) throw corrupt();
   return payload;
+}
+
+function pairOf(payload: unknown): [unknown, unknown] {
+  if (!Array.isArray(payload) || payload.length !== 2) throw corrupt();
+  return payload as [unknown, unknown];
 }
 
 function textOf(payload: unknown): string {
@@ -332,17 +372,17 @@ function corrupt(): Error {
 // ---------------------------------------------------------------------------------------------
 
 /** What a refused value holds, named by type, and where, named by container kind. */
-function refusal(value: unknown): CodecRefusal {
-  const found = locate(value, 'result', [], new Set());
+function refusal(value: unknown, codec: string, rich: boolean): CodecRefusal {
+  const found = locate(value, 'result', [], new Set(), rich);
   const [what, path] = found ?? ['a value', ['result']];
   return new CodecRefusal(
-    `cachette: the json serializer cannot store ${what} (at ${path.join(' › ')}); return plain data or use a custom serializer`,
+    `cachette: the ${codec} serializer cannot store ${what} (at ${path.join(' › ')}); return plain data or use a custom serializer`,
   );
 }
 
 type Found = [what: string, path: string[]];
 
-function locate(value: unknown, step: string, path: string[], ancestors: Set<object>): Found | undefined {
+function locate(value: unknown, step: string, path: string[], ancestors: Set<object>, rich: boolean): Found | undefined {
   const here = [...path, step];
   switch (typeof value) {
     case 'function':
@@ -359,30 +399,30 @@ function locate(value: unknown, step: string, path: string[], ancestors: Set<obj
   if (here.length > MAX_DEPTH) return [`a structure nested deeper than ${MAX_DEPTH} levels`, path.slice(0, 1)];
   const proto: unknown = getProto(value);
   const isPlain = proto === objectProto || proto === null;
-  if (!isPlain && proto !== arrayProto && KINDS.get(proto) === undefined) return [`an instance of ${classOf(value)}`, here];
+  const kind = KINDS.get(proto);
+  if (!isPlain && proto !== arrayProto && (kind === undefined || (kind === REGEXP && !rich))) return [`an instance of ${classOf(value)}`, here];
   if (isPlain && symbolsOf(value).length > 0) return ['an object with symbol keys', here];
   ancestors.add(value);
   try {
-    const kind = KINDS.get(proto);
     if (kind === MAP) {
       for (const [key, item] of value as Map<unknown, unknown>) {
-        const found = locate(key, 'Map key', here, ancestors) ?? locate(item, 'Map value', here, ancestors);
+        const found = locate(key, 'Map key', here, ancestors, rich) ?? locate(item, 'Map value', here, ancestors, rich);
         if (found) return found;
       }
     } else if (kind === SET) {
       for (const item of value as Set<unknown>) {
-        const found = locate(item, 'Set member', here, ancestors);
+        const found = locate(item, 'Set member', here, ancestors, rich);
         if (found) return found;
       }
     } else if (proto === arrayProto) {
       for (const item of value as unknown[]) {
-        const found = locate(item, 'array element', here, ancestors);
+        const found = locate(item, 'array element', here, ancestors, rich);
         if (found) return found;
       }
     } else if (isPlain) {
       const record = value as Record<string, unknown>;
       for (const key in record) {
-        const found = locate(record[key], 'property', here, ancestors);
+        const found = locate(record[key], 'property', here, ancestors, rich);
         if (found) return found;
       }
     }
