@@ -191,13 +191,23 @@ export function coherenceSuite(name: string, topology: () => CoherenceTopology):
 
     const setEpoch = async (epoch: number): Promise<void> => void (await Promise.all(apps.map((app) => app.setEpoch(epoch))));
 
-    /** Have `reader` serve `id` from its tier: two calls, the second a tier hit, both answering `epoch`. */
-    async function serveFromTier(reader: App, id: number, epoch: number): Promise<void> {
+    /**
+     * Have `reader` serve `id` from its tier, every answer `epoch`: calls until one is a tier hit
+     * (bounded). Usually the second is; the first can be voided when the invalidation of the write
+     * that stored the entry reaches the reader after its read began (the tier then keeps nothing).
+     */
+    async function serveFromTier(reader: App, id: number, epoch: number): Promise<Called> {
       const first = await reader.call(id);
-      const second = await reader.call(id);
-      expect([reader.name, first.value.epoch, second.value.epoch]).toEqual([reader.name, epoch, epoch]);
-      expect([reader.name, second.stats.l1Hits - first.stats.l1Hits]).toEqual([reader.name, 1]);
-      expect(second.stats.hits - first.stats.hits).toBe(1);
+      expect([reader.name, first.value.epoch]).toEqual([reader.name, epoch]);
+      for (let i = 0; i < 100; i++) {
+        const next = await reader.call(id);
+        expect([reader.name, next.value.epoch]).toEqual([reader.name, epoch]);
+        if (next.stats.l1Hits > first.stats.l1Hits) {
+          expect(next.stats.l1Hits - first.stats.l1Hits).toBe(1);
+          return next;
+        }
+      }
+      throw new Error(`${reader.name} never served ${id} from its tier in 100 calls`);
     }
 
     const writes: Write[] = ['miss', 'refresh', 'forceRefresh', 'invalidate', 'invalidateTags', 'clear'];
@@ -230,7 +240,7 @@ export function coherenceSuite(name: string, topology: () => CoherenceTopology):
     it('keeps serving tier hits while nothing is written, and counts them as hits', async () => {
       const [a, b] = await start();
       await a.call(7);
-      const first = await b.call(7);
+      const first = await serveFromTier(b, 7, 0);
       let last = first;
       for (let i = 0; i < 50; i++) last = await b.call(7);
       expect(last.stats.l1Hits - first.stats.l1Hits).toBe(50);
