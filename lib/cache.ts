@@ -12,8 +12,9 @@ import { createQuietLogger, type FailureFields, type Logger } from './log.js';
 import { cacheConfigSchema, type BreakerConfig, type CacheConfig, type SerializerName, type StoreConfig } from './config/cache-config.js';
 import { configError, parseOrThrow } from './config/parse.js';
 import { resolveBreaker } from './config/resolve.js';
-import { DEFAULT_CLEAR_POLL_MS, DEFAULT_MAX_ENTRIES, DEFAULT_OP_TIMEOUT_MS, TAG_RECORD_TTL_MS } from './defaults.js';
+import { DEFAULT_CLEAR_POLL_MS, DEFAULT_COMPRESSION, DEFAULT_MAX_ENTRIES, DEFAULT_OP_TIMEOUT_MS, TAG_RECORD_TTL_MS } from './defaults.js';
 import { jsonSerializer } from './serializers/json.js';
+import { compressing } from './serializers/compression.js';
 import { richSerializer } from './serializers/rich.js';
 import type { Serializer } from './serializers/serializer.js';
 import { MemoryStore } from './stores/memory.js';
@@ -50,6 +51,8 @@ export class Cache {
   readonly store: Store;
   /** How values are encoded for the store. */
   readonly serializer: Serializer;
+  /** @internal what entries are written with: the serializer, wrapped to compress when `compression` is set. */
+  readonly codec: Serializer;
   /** @internal */
   readonly logger: Logger;
   /** @internal */
@@ -80,6 +83,9 @@ export class Cache {
   constructor(config: CacheConfig) {
     this.namespace = config.namespace;
     this.serializer = pickSerializer(config.serializer);
+    const compression = config.compression;
+    this.codec =
+      compression === undefined ? this.serializer : compressing(this.serializer, { threshold: compression.threshold, algorithm: compression.algorithm ?? DEFAULT_COMPRESSION });
     this.logger = config.logger ?? createQuietLogger();
     this.clock = guardedClock(config.clock ?? systemClock, (received) =>
       this.report(
@@ -431,7 +437,8 @@ function openStore(config: StoreConfig | undefined, cache: Cache, breaker: Break
   const store = new RedisStore({
     ...(connection as RedisConnection | { cluster: RedisClusterOptions }),
     opTimeoutMs: opTimeout === undefined ? DEFAULT_OP_TIMEOUT_MS : toMs(opTimeout),
-    binary: cache.serializer.binary === true,
+    // Compressed payloads are bytes: read as text they would lose them.
+    binary: cache.codec.binary === true || cache.codec !== cache.serializer,
     onConnectionError: (err) => cache.report({ kind: 'connection', store: 'redis', err }, 'cachette: redis connection error'),
     onRecovery: ({ downMs, skipped }) =>
       cache.report(

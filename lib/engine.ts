@@ -147,7 +147,7 @@ function heldValue(ctx: FunctionContext, tier: Tier, key: string, args: unknown[
   // 'copied': a private copy per hit, decoded as a store hit would be (it decoded once already, so
   // this does not fail; if it did, the store path would answer and report it).
   try {
-    return decodeEntry(ctx.cache.serializer, held.raw, false)?.value;
+    return decodeEntry(ctx.cache.codec, held.raw, false)?.value;
   } catch {
     return NOT_HELD;
   }
@@ -259,7 +259,7 @@ type Read = string | Uint8Array | HeldEntry | undefined;
 function readEntry(ctx: FunctionContext, key: string, extendMs: number | undefined): MaybePromise<Read> {
   const store = ctx.store;
   if (extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit && store.getAndExpire !== undefined) return store.getAndExpire(key, extendMs);
-  return store.getDerived === undefined ? store.get(key) : store.getDerived(key, heldDecoder(ctx.cache.serializer));
+  return store.getDerived === undefined ? store.get(key) : store.getDerived(key, heldDecoder(ctx.cache.codec));
 }
 
 /**
@@ -617,7 +617,7 @@ function judgeRead(ctx: FunctionContext, key: string, args: unknown[], raw: Excl
   let entry;
   try {
     // Functions without stale windows or refresh-ahead need only the value: skip parsing the header's numbers.
-    entry = raw instanceof HeldEntry ? raw.open(ctx.extras) : decodeEntry(ctx.cache.serializer, raw, ctx.extras);
+    entry = raw instanceof HeldEntry ? raw.open(ctx.extras) : decodeEntry(ctx.cache.codec, raw, ctx.extras);
   } catch (error) {
     fail(ctx, 'decode', error, 'cachette: a stored entry could not be decoded; treating it as a miss');
     return undefined;
@@ -869,7 +869,7 @@ const NOTHING_STORED: Promise<void> = Promise.resolve();
 function freshValue(ctx: FunctionContext, raw: string | Uint8Array, stamps: string | undefined): { value: unknown } | undefined {
   let entry: Entry | undefined;
   try {
-    entry = decodeEntry(ctx.cache.serializer, raw);
+    entry = decodeEntry(ctx.cache.codec, raw);
   } catch {
     return undefined; // the holder overwrites it; the read path reports undecodable entries
   }
@@ -951,7 +951,7 @@ export async function write(
   const extras = ctx.extras ? { staleMs, computeMs } : undefined;
   let payload;
   try {
-    payload = encodeEntry(ctx.cache.serializer, value, ctx.cache.clock.now(), stored, extras, stamps);
+    payload = encodeEntry(ctx.cache.codec, value, ctx.cache.clock.now(), stored, extras, stamps);
   } catch (error) {
     // Named per function: the default logger prints one line per kind, so the line must say whose result it was.
     fail(ctx, 'encode', error, `cachette: ${ctx.name}: the result could not be serialized; it was returned but not cached`);

@@ -29,6 +29,7 @@
 import { types } from 'node:util';
 import { CacheSerializationError } from './errors.js';
 import { jsonSerializer } from './serializers/json.js';
+import { algorithmOf, compress, COMPRESSION, decompress, MARKER_LENGTH, markerOf, type CompressingSerializer } from './serializers/compression.js';
 import { TAGGED_FORM, type Serializer, type TaggedForm, type TaggedSerializer } from './serializers/serializer.js';
 import { CodecRefusal } from './serializers/tagged.js';
 
@@ -79,14 +80,37 @@ export function encodeEntry(
   const magic = stamps === undefined ? (extras === undefined ? 'c1|' : 'c2|') : extras === undefined ? 's1|' : 's2|';
   if (value === undefined) return magic + UNDEFINED_TAG + tail;
   const form = (serializer as Partial<TaggedSerializer>)[TAGGED_FORM];
+  const compression = (serializer as Partial<CompressingSerializer>)[COMPRESSION];
   if (form !== undefined) {
     const { text, tagged } = encodeForm(serializer, form, value);
-    return magic + serializer.name + (tagged ? TAGGED_SUFFIX : '') + tail + text;
+    const tag = tagged ? serializer.name + TAGGED_SUFFIX : serializer.name;
+    if (compression !== undefined) return compressed(magic, tag, tail, text, compression.threshold, compression.algorithm);
+    return magic + tag + tail + text;
   }
   const payload = runSerialize(serializer, value);
+  if (compression !== undefined) return compressed(magic, serializer.name, tail, payload, compression.threshold, compression.algorithm);
   const header = magic + serializer.name + tail;
   if (typeof payload === 'string') return header + payload;
   return Buffer.concat([Buffer.from(header, 'latin1'), payload]);
+}
+
+/**
+ * The entry of a compressing codec: the payload compressed (and its tag marked) when it has at least
+ * `threshold` bytes, else as it is.
+ */
+function compressed(
+  magic: string,
+  tag: string,
+  tail: string,
+  payload: string | Uint8Array,
+  threshold: number,
+  algorithm: Parameters<typeof compress>[0],
+): string | Buffer {
+  const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+  if (bytes.byteLength < threshold) {
+    return typeof payload === 'string' ? magic + tag + tail + payload : Buffer.concat([Buffer.from(magic + tag + tail, 'latin1'), payload]);
+  }
+  return Buffer.concat([Buffer.from(magic + tag + markerOf(algorithm) + tail, 'latin1'), compress(algorithm, bytes)]);
 }
 
 function encodeForm(serializer: Serializer, form: TaggedForm, value: unknown): { text: string; tagged: boolean } {
@@ -344,8 +368,8 @@ function decodeBytes(serializer: Serializer, raw: Buffer): Entry | undefined {
   const tag = raw.toString('latin1', 3, ends[0]);
   const last = ends[fields - 1]!;
   if (tag === UNDEFINED_TAG) return last === raw.length - 1 ? { value: undefined, ...meta } : undefined;
-  if (tag !== serializer.name) return taggedEntry(serializer, tag, raw.toString('utf8', last + 1), meta);
   const payload = raw.subarray(last + 1);
+  if (tag !== serializer.name) return taggedEntry(serializer, tag, payload, meta);
   return { value: runDeserialize(serializer, serializer.binary ? payload : payload.toString('utf8')), ...meta };
 }
 
@@ -356,17 +380,42 @@ const UNKNOWN_META: Meta = { createdAt: 0, ttlMs: undefined };
 
 /**
  * An entry whose tag is not the serializer's name: readable only when it is the serializer's tagged
- * form (`<name>+t`); anything else is foreign (a miss). Off the hot path: plain entries never get here.
+ * form (`<name>+t`), either of them compressed (`<name>+br`, `<name>+t+df` …); anything else is
+ * foreign (a miss). Off the hot path: plain entries never get here.
+ *
+ * A compressed payload read as text (a store that hands back strings, such as Redis for a cache
+ * without compression) has lost its bytes: a miss. So is a compression this Node cannot decode.
  */
-function taggedEntry(serializer: Serializer, tag: string, payload: string, meta: Meta): Entry | undefined {
-  const form = (serializer as Partial<TaggedSerializer>)[TAGGED_FORM];
+function taggedEntry(serializer: Serializer, tag: string, payload: string | Buffer, meta: Meta): Entry | undefined {
   const name = serializer.name;
-  if (form === undefined || tag.length !== name.length + TAGGED_SUFFIX.length || !tag.startsWith(name) || !tag.endsWith(TAGGED_SUFFIX)) {
+  const algorithm = algorithmOf(tag);
+  const base = algorithm === undefined ? tag : tag.slice(0, -MARKER_LENGTH);
+  const plain = base === name;
+  const form = plain ? undefined : (serializer as Partial<TaggedSerializer>)[TAGGED_FORM];
+  if (!plain && (form === undefined || base.length !== name.length + TAGGED_SUFFIX.length || !base.startsWith(name) || !base.endsWith(TAGGED_SUFFIX))) {
     return undefined;
+  }
+  let body: string | Buffer = payload;
+  if (algorithm !== undefined) {
+    if (typeof payload === 'string') return undefined;
+    let inflated: Buffer | undefined;
+    try {
+      inflated = decompress(algorithm, payload);
+    } catch (error) {
+      throw decodeFailure(serializer, error);
+    }
+    if (inflated === undefined) return undefined;
+    body = inflated;
+  } else if (plain) {
+    return undefined; // the serializer's own tag never gets here uncompressed
+  }
+  if (plain) {
+    const bytes = body as Buffer; // decompressed: plain tags get here only compressed
+    return { value: runDeserialize(serializer, serializer.binary ? bytes : bytes.toString('utf8')), ...meta };
   }
   let value: unknown;
   try {
-    value = form.decode(payload);
+    value = (form as TaggedForm).decode(typeof body === 'string' ? body : body.toString('utf8'));
   } catch (error) {
     throw decodeFailure(serializer, error);
   }

@@ -29,6 +29,7 @@ export type { FailureFields, FailureKind, Logger } from './log.js';
 export type {
   BreakerConfig,
   CacheConfig,
+  CompressionConfig,
   L1Config,
   MemoryStoreConfig,
   RedisClientConfig,
@@ -53,6 +54,7 @@ export {
 } from './defaults.js';
 export { jsonSerializer } from './serializers/json.js';
 export { richSerializer } from './serializers/rich.js';
+export type { CompressionAlgorithm } from './serializers/compression.js';
 export type { Serializer } from './serializers/serializer.js';
 export type { CacheStats } from './stats.js';
 export type { BreakerOptions, BreakerState, ConnectionState, StoreHealth } from './stores/breaker.js';

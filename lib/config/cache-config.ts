@@ -9,6 +9,7 @@ import { MAX_MEMORY_ENTRIES } from '../defaults.js';
 import type { Duration } from '../duration.js';
 import { describeReceived, toMs } from '../duration.js';
 import type { Logger } from '../log.js';
+import { hasAlgorithm, type CompressionAlgorithm } from '../serializers/compression.js';
 import type { Serializer } from '../serializers/serializer.js';
 import { unsupportedClient, type RedisClientLike, type RedisSentinelOptions, type RedisSocketOptions } from '../stores/redis-client.js';
 import type { RedisClusterOptions } from '../stores/redis-cluster.js';
@@ -100,6 +101,14 @@ export interface CacheConfig {
    */
   serializer?: SerializerName | Serializer;
   /**
+   * Compress payloads of `threshold` bytes or more (the serializer's output, before the entry header).
+   * Each entry records whether and how it was compressed, so a cache reads compressed and
+   * uncompressed entries alike, and this option may change between deploys. With compression the
+   * Redis store reads values as bytes. See the "Serializers and compression" guide.
+   * @defaultValue none: nothing is compressed
+   */
+  compression?: CompressionConfig;
+  /**
    * Receives cache-layer failures (`warn`) with a structured object first, pino style. Never given
    * cached values or call arguments. What it returns is ignored: a `warn` that throws or rejects
    * never fails a call.
@@ -131,6 +140,19 @@ export interface CacheConfig {
    * cost no round trip and no decoding. See the "Two tiers" guide. Needs a Redis store.
    */
   l1?: L1Config;
+}
+
+/** Settings of {@link CacheConfig.compression}. */
+export interface CompressionConfig {
+  /** The smallest payload compressed, in bytes (a non-negative integer; `0` compresses every payload). */
+  threshold: number;
+  /**
+   * `'deflate'` (raw deflate, level 1) or `'brotli'` (quality 4): every Node decodes both. `'zstd'`
+   * only on a Node whose `node:zlib` has it (22.15+, 23.8+; refused elsewhere) and only when every
+   * process that reads the store has it too: one without it reads zstd entries as misses.
+   * @defaultValue 'deflate'
+   */
+  algorithm?: CompressionAlgorithm;
 }
 
 /** The built-in serializers, by the name {@link CacheConfig.serializer} takes. */
@@ -364,12 +386,26 @@ const l1Schema = z
   })
   .strict();
 
+const compressionSchema = z
+  .object(
+    {
+      threshold: integer(0, Number.MAX_SAFE_INTEGER, 'a non-negative integer number of bytes'),
+      algorithm: z
+        .enum(['brotli', 'deflate', 'zstd'], { error: (issue) => `expected 'deflate', 'brotli' or 'zstd', received ${describeReceived(issue.input)}` })
+        .refine(hasAlgorithm, { error: 'zstd needs a Node whose node:zlib has it (22.15+, 23.8+); this one has not: use deflate or brotli' })
+        .optional(),
+    },
+    { error: (issue) => `expected { threshold, algorithm? }, received ${describeReceived(issue.input)}` },
+  )
+  .strict();
+
 /** Schema of {@link CacheConfig}. */
 export const cacheConfigSchema = z
   .object({
     store: storeSchema.optional(),
     namespace: nonEmpty('a string').optional(),
     serializer: serializerSchema.optional(),
+    compression: z.unknown().superRefine((value, ctx) => nested(compressionSchema, value, ctx)).optional(),
     logger: loggerSchema.optional(),
     clock: z.custom<Clock>((value) => isObject(value) && isFunction(value.now), { error: 'expected { now(): number }' }).optional(),
     breaker: booleanOr(breakerObjectSchema, '{ threshold?, cooldown? } or a boolean').optional(),
