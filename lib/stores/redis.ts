@@ -183,6 +183,7 @@ export class RedisStore implements Store<string | Buffer> {
     const timeoutMs = options.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS;
     const breaker = options.breaker === false ? { threshold: Infinity } : options.breaker;
     const onOpen = breaker?.onOpen;
+    const onClose = breaker?.onClose;
     const clock = breaker?.clock;
     this.#clock = clock === undefined ? Date.now : () => clock.now();
     this.#breaker = new CircuitBreaker('redis', {
@@ -193,7 +194,10 @@ export class RedisStore implements Store<string | Buffer> {
         callQuietly(onOpen, health, error);
         this.#reconnect();
       },
-      onClose: () => this.#recovered(),
+      onClose: (health) => {
+        this.#recovered();
+        callQuietly(onClose, health);
+      },
     });
     this.#onRecovery = options.onRecovery;
     this.#onUseAfterClose = options.onUseAfterClose;
@@ -232,7 +236,10 @@ export class RedisStore implements Store<string | Buffer> {
               this.#downSince ??= this.#clock();
               callQuietly(onOpen, health, error);
             },
-            onClose: () => this.#recovered(),
+            onClose: (health) => {
+              this.#recovered();
+              callQuietly(onClose, health);
+            },
           });
     // A cluster's passwords (root URLs and `defaults`, whether the store made it or you did) are in
     // node-redis' `_options`: a test fails if that ever changes.
