@@ -24,6 +24,8 @@ import type { RedisClusterOptions } from './stores/redis-cluster.js';
 import { RedisStore } from './stores/redis.js';
 import type { KeyWatch, Store } from './stores/store.js';
 import { Tier, type TierHealth } from './tier.js';
+import { publishBreaker, publishInvalidate, publishL1, type InvalidateEvent } from './observe.js';
+import { createStats, type CacheStats } from './stats.js';
 
 /** What {@link Cache.health} returns: the store's health, with `connection` and `ok` always set. */
 export interface CacheHealth extends StoreHealth {
@@ -122,12 +124,15 @@ export class Cache {
       this.#watch = store.watchKeys(this.#tierPrefix, {
         changed: (key) => {
           tier.changed(key);
+          if (key === null) publishL1(() => ({ event: 'flush', namespace: this.namespace }));
           // A clear generation changed (cache.clear() or f.clear() somewhere): serve nothing from the
           // tier until it is re-read, since entries are judged against it.
           if (key === null || key.endsWith('|gen')) this.#reloadGenerations(tier);
         },
         state: (state) => {
+          const was = tier.state;
           tier.state = state;
+          if (state !== was) publishL1(() => ({ event: state, namespace: this.namespace }));
         },
         error: (err) =>
           this.report({ kind: 'l1', store: store.name, err }, 'cachette: the l1 tracking connection failed; the in-process tier is emptied and bypassed until it is back'),
@@ -243,6 +248,7 @@ export class Cache {
     const keys = tags.map((tag) => tagRecordKey(this.namespace, tag));
     const covered = new Set(keys);
     await this.#invalidating(
+      { scope: 'tags', tags: tags.length, namespace: this.namespace, stale },
       (scope) => scope.tagKeys()?.some((key) => covered.has(key)) === true,
       async () => {
         // The held copies of the records are dropped now, and again once changed (a read in flight).
@@ -277,26 +283,59 @@ export class Cache {
     await this.clearGeneration(generationKey(this.namespace), staleOption(options));
   }
 
-  /** @internal change one clear generation (`cache.clear()`, `f.clear()`) and abandon its runs. */
-  clearGeneration(key: string, stale: boolean): Promise<void> {
-    return this.#invalidating((scope) => scope.generations.includes(key), () => this.generations.clear(key, stale), 'cachette: clear failed');
+  /** @internal change one clear generation (`cache.clear()`, or `f.clear()` of the function `name`) and abandon its runs. */
+  clearGeneration(key: string, stale: boolean, name?: string): Promise<void> {
+    const event: Omit<InvalidateEvent, 'ok'> = name === undefined ? { scope: 'namespace', namespace: this.namespace, stale } : { scope: 'function', name, namespace: this.namespace, stale };
+    return this.#invalidating(event, (scope) => scope.generations.includes(key), () => this.generations.clear(key, stale), 'cachette: clear failed');
   }
 
   /**
    * Run an invalidation (`change`), abandoning the runs in flight it `covers` before and after it:
    * runs started while the records changed read the old ones. A failure is reported, then rethrown.
    */
-  async #invalidating(covers: (scope: RunScopeLike) => boolean, change: () => Promise<unknown>, failure: string): Promise<void> {
+  async #invalidating(event: Omit<InvalidateEvent, 'ok'>, covers: (scope: RunScopeLike) => boolean, change: () => Promise<unknown>, failure: string): Promise<void> {
     const abandon = (): void => this.flights.abandonWhere((scope) => scope !== undefined && covers(scope as RunScopeLike));
     abandon();
     try {
       await change();
     } catch (err) {
       this.report({ kind: 'delete', store: this.store.name, err }, failure);
+      publishInvalidate(() => ({ ...event, ok: false }));
       throw err;
     }
     abandon();
+    publishInvalidate(() => ({ ...event, ok: true }));
   }
+
+  /**
+   * The counters of every function of this cache, summed (same keys as `f.stats`), for a metrics
+   * endpoint. A snapshot: a new object on each read, which later calls do not change. Functions
+   * that were garbage-collected still count, so every counter only grows.
+   * @example
+   * ```ts
+   * app.get('/metrics', (_req, res) => res.json(cache.stats)); // { hits: 1200, l1Hits: 800, misses: 40, … }
+   * ```
+   */
+  get stats(): CacheStats {
+    const total = { ...this.#retired };
+    for (const stats of this.#live) addStats(total, stats);
+    return total;
+  }
+
+  /** @internal count `stats` (of the cached function `fn`) in {@link Cache.stats}. */
+  adopt(fn: object, stats: CacheStats): void {
+    this.#live.add(stats);
+    this.#collected.register(fn, stats);
+  }
+
+  /** The counters of this cache's functions that are still alive (not their functions: those may be collected). */
+  readonly #live = new Set<CacheStats>();
+  /** The counters of functions that were collected, summed. */
+  readonly #retired: CacheStats = createStats();
+  readonly #collected = new FinalizationRegistry<CacheStats>((stats) => {
+    this.#live.delete(stats);
+    addStats(this.#retired, stats);
+  });
 
   /** Cache writes that have not finished yet (those of `waitForWrite: false` calls included). */
   get pendingWrites(): number {
@@ -464,12 +503,20 @@ function breakerOptions(config: BreakerConfig | boolean | undefined, cache: Cach
     cooldownMs,
     clock: cache.clock,
     // One line per opening, never per skipped call.
-    onOpen: (health, err) =>
+    onOpen: (health, err) => {
+      publishBreaker(() => ({ store: health.store, state: 'open', namespace: cache.namespace, consecutiveFailures: health.consecutiveFailures }));
       cache.report(
         { kind: 'breaker', store: health.store, err },
         `cachette: ${health.store} circuit breaker opened after ${health.consecutiveFailures} consecutive failures; calls skip ${health.store} for ${cooldownMs} ms`,
-      ),
+      );
+    },
+    onHalfOpen: (health) => publishBreaker(() => ({ store: health.store, state: 'half-open', namespace: cache.namespace, consecutiveFailures: health.consecutiveFailures })),
+    onClose: (health) => publishBreaker(() => ({ store: health.store, state: 'closed', namespace: cache.namespace, consecutiveFailures: health.consecutiveFailures })),
   };
+}
+
+function addStats(total: CacheStats, stats: Readonly<CacheStats>): void {
+  for (const name of Object.keys(total) as Array<keyof CacheStats>) total[name] += stats[name];
 }
 
 function noop(): void {}

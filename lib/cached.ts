@@ -7,13 +7,15 @@ import { defaultCache, staleOption, type InvalidateOptions } from './cache.js';
 import { cachedOptionsSchema, type AnyFunction, type CachedOptions, type ResultOf } from './config/cached-options.js';
 import { CALL_OPTION_NAMES, type CallOptions } from './config/call-options.js';
 import { configError, parseOrThrow } from './config/parse.js';
-import { REFRESH_CALL, resolveCallOptions, resolveFunction, type ResolvedCall } from './config/resolve.js';
+import { PLAIN_CALL, REFRESH_CALL, resolveCallOptions, resolveFunction, type ResolvedCall } from './config/resolve.js';
 import { execute, executeMany, invalidate, type FunctionContext } from './engine.js';
 import { CacheKeyError } from './errors.js';
 import { FunctionStamps, generationKey } from './invalidation.js';
 import { claimKeyHead } from './key-owners.js';
 import { encodeArgs, joinKey, keyHead } from './keys.js';
 import { createStats, type CacheStats } from './stats.js';
+import { decodeEntry, HeldEntry } from './entry.js';
+import { CallRecord, calls, observeCall, type CallMeta } from './observe.js';
 
 /**
  * The argument lists a cached function accepts: the wrapped function's own parameters, optionally
@@ -98,6 +100,19 @@ export interface CachedFunction<F extends AnyFunction> {
    * ```
    */
   callWith(options: CallOptions, ...args: Parameters<F>): Promise<ResultOf<F>>;
+  /**
+   * Call exactly as `f(...args)` does (same arguments, same call options, same counters), and
+   * resolve to the value with how it was answered: `status` (`'hit'`, `'stale'`, `'miss'`,
+   * `'coalesced'`, `'bypass'`, `'refresh'`), the `tier` it came from (`'l1'`, `'store'`,
+   * `'origin'`), and its `age` and remaining `ttl` in ms when known. Rejects as the plain call would.
+   * {@link cacheStatus} turns the result into an HTTP `Cache-Status` header.
+   * @example
+   * ```ts
+   * const { value, status, ttl } = await getUser.withMeta(42);        // status 'hit', ttl 299000
+   * res.setHeader('Cache-Status', cacheStatus(await getUser.withMeta(42, { ttl: '10m' })));
+   * ```
+   */
+  withMeta(...args: CallArgs<Parameters<F>>): Promise<CallMeta<ResultOf<F>>>;
   /**
    * Remove the entry for these arguments. Resolves `true` when an entry was removed.
    * @throws {CacheStoreError} when the store cannot be reached (unlike calls, this does not fail open:
@@ -210,24 +225,31 @@ export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOpti
   const keyOf = makeKeyOf(opts, head);
   const declared = fn.length;
 
-  const run = (args: unknown[], call: ResolvedCall | undefined, self: unknown): Promise<unknown> => {
+  const settle = (record: CallRecord): void => record.settle(cache.clock.now(), (raw) => (raw instanceof HeldEntry ? raw.open(true) : decodeEntry(cache.serializer, raw, true)));
+
+  // `record` is given by withMeta; a call is recorded otherwise only while `cachette:call` has subscribers.
+  const run = (args: unknown[], call: ResolvedCall | undefined, self: unknown, record?: CallRecord): Promise<unknown> => {
     let key: string;
     try {
       key = keyOf(args);
     } catch (error) {
       return Promise.reject(error);
     }
-    return execute(ctx, key, args, call, self);
+    const traced = calls.hasSubscribers;
+    if (!traced && record === undefined) return execute(ctx, key, args, call, self);
+    const noted = record ?? new CallRecord(name);
+    const observed: ResolvedCall = { ...(call ?? PLAIN_CALL), record: noted };
+    return observeCall(noted, key, traced, () => execute(ctx, key, args, observed, self), settle);
   };
 
-  const withOptions = (options: CallOptions, args: unknown[], self: unknown): Promise<unknown> => {
+  const withOptions = (options: CallOptions, args: unknown[], self: unknown, record?: CallRecord): Promise<unknown> => {
     let call: ResolvedCall;
     try {
       call = resolveCallOptions(options);
     } catch (error) {
       return Promise.reject(error);
     }
-    return run(args, call, self);
+    return run(args, call, self, record);
   };
 
   // `this` is forwarded to the origin (`obj.method = cached(fn)`); it is not part of the key.
@@ -248,6 +270,15 @@ export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOpti
     callWith: {
       value: function callWith(this: unknown, options: CallOptions, ...args: unknown[]) {
         return withOptions(options, args, helperThis(this));
+      },
+    },
+    withMeta: {
+      value: function withMeta(this: unknown, ...args: unknown[]): Promise<CallMeta> {
+        const record = new CallRecord(name);
+        const last = args.length - 1;
+        const self = helperThis(this);
+        const answer = last >= 0 && isCallOptions(args[last], last, declared) ? withOptions(args.pop() as CallOptions, args, self, record) : run(args, undefined, self, record);
+        return answer.then((value) => record.meta(value));
       },
     },
     invalidate: {
@@ -289,7 +320,7 @@ export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOpti
       value: async (options: InvalidateOptions = {}): Promise<void> => {
         const stale = staleOption(options);
         try {
-          await cache.clearGeneration(ownGeneration, stale);
+          await cache.clearGeneration(ownGeneration, stale, name);
         } catch (error) {
           ctx.stats.errors++;
           throw error;
@@ -300,6 +331,7 @@ export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOpti
     stats: { value: ctx.stats, enumerable: true },
     original: { value: fn },
   });
+  cache.adopt(callable, ctx.stats);
   return callable as unknown as CachedFunction<F>;
 }
 

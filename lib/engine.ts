@@ -26,6 +26,7 @@ import { runLocked, type LockedMiss, type LockSettings } from './locks.js';
 import type { FailureKind } from './log.js';
 import type { ResolvedCall } from './config/resolve.js';
 import type { CacheStats } from './stats.js';
+import { publishInvalidate, type CallRecord } from './observe.js';
 import type { MaybePromise, Store } from './stores/store.js';
 import type { Tier } from './tier.js';
 
@@ -141,6 +142,7 @@ function heldValue(ctx: FunctionContext, tier: Tier, key: string, args: unknown[
     ctx.stats.hits++;
   }
   ctx.stats.l1Hits++;
+  call?.record?.served('hit', 'l1', entry, held.raw);
   const extendMs = call?.ttlMs === undefined || call.ttlMs === 0 ? undefined : call.ttlMs + ctx.staleWindowMs;
   if (extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit) ctx.cache.extendInTier(key, extendMs);
   if (held.raw === undefined) return entry.value;
@@ -164,11 +166,30 @@ function unreadRun(ctx: FunctionContext, key: string, args: unknown[], call: Res
     ctx.stats.bypasses++;
     // A pure bypass is private to its caller (not a flight others join); with cacheWrite: true it
     // is an ordinary run.
-    return call.write ? startRun(ctx, key, args, call, self, source) : privateRun(ctx, args, self, source);
+    const run = call.write ? startRun(ctx, key, args, call, self, source) : privateRun(ctx, args, self, source);
+    call.record?.ran('bypass', run, storedTtl(ctx, call));
+    return run;
   }
   if (call.refresh) ctx.stats.refreshes++;
   else ctx.stats.misses++;
-  return startRun(ctx, key, args, call, self, source);
+  const run = startRun(ctx, key, args, call, self, source);
+  call.record?.ran(call.refresh ? 'refresh' : 'miss', run, storedTtl(ctx, call));
+  return run;
+}
+
+/** How long a run's result is stored for, when known before it runs (for call records): `undefined` when not stored or computed from the result. */
+function storedTtl(ctx: FunctionContext, call: ResolvedCall | undefined): number | undefined {
+  if (call !== undefined && !call.write) return undefined;
+  const ttlMs = call?.ttlMs ?? (ctx.ttlFn === undefined ? (ctx.ttlMs ?? Infinity) : undefined);
+  return ttlMs === 0 ? undefined : ttlMs;
+}
+
+/**
+ * Note a served entry on the call's record: a hit, or stale when judging it counted one (`staleBefore`:
+ * the counter before the synchronous judgement, so the difference is this call's).
+ */
+function noteServed(ctx: FunctionContext, record: CallRecord, staleBefore: number, entry: Entry, raw: Read): void {
+  record.served(ctx.stats.stale !== staleBefore ? 'stale' : 'hit', 'store', entry, raw);
 }
 
 async function readThrough(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined, self: unknown): Promise<unknown> {
@@ -200,9 +221,12 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
     raw = read.raw;
     expected = read.expected;
   }
+  const record = call?.record;
+  const staleBefore = record === undefined ? 0 : ctx.stats.stale;
   const judged = raw === undefined ? undefined : judgeRead(ctx, key, args, raw, self, expected);
   if (judged === undefined) return missWithFallback(ctx, key, args, call, undefined, self, undefined, expected);
   if (judged instanceof StaleFallback) return missWithFallback(ctx, key, args, call, judged.entry, self, undefined, expected);
+  if (record !== undefined) noteServed(ctx, record, staleBefore, judged, raw);
   return judged.value;
 }
 
@@ -224,6 +248,8 @@ async function readToTier(ctx: FunctionContext, tier: Tier, key: string, args: u
     throw error;
   }
   const { raw, expected } = read;
+  const record = call?.record;
+  const staleBefore = record === undefined ? 0 : ctx.stats.stale;
   let judged: Entry | StaleFallback | undefined;
   try {
     judged = raw === undefined ? undefined : judgeRead(ctx, key, args, raw, self, expected);
@@ -237,6 +263,7 @@ async function readToTier(ctx: FunctionContext, tier: Tier, key: string, args: u
   if (raw !== undefined && extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit) ctx.cache.extendInTier(key, extendMs);
   if (judged === undefined) return missWithFallback(ctx, key, args, call, undefined, self, undefined, expected);
   if (judged instanceof StaleFallback) return missWithFallback(ctx, key, args, call, judged.entry, self, undefined, expected);
+  if (record !== undefined) noteServed(ctx, record, staleBefore, judged, raw);
   return judged.value;
 }
 
@@ -763,9 +790,12 @@ function missWithFallback(
   if (running !== undefined) {
     ctx.stats.coalesced++;
     running.join();
+    call?.record?.ran('coalesced', running, storedTtl(ctx, call));
     return waitFor(ctx, running, call, fallback, staleServed);
   }
-  return waitFor(ctx, startRun(ctx, key, args, call, self, source, known), call, fallback, staleServed);
+  const run = startRun(ctx, key, args, call, self, source, known);
+  call?.record?.ran('miss', run, storedTtl(ctx, call));
+  return waitFor(ctx, run, call, fallback, staleServed);
 }
 
 function joinableRun(ctx: FunctionContext, key: string): FlightRun | undefined {
@@ -847,7 +877,14 @@ function lockedMiss(plan: RunPlan): LockedMiss {
     key,
     stats: ctx.stats,
     waitForWrite: call?.waitForWrite ?? ctx.waitForWrite,
-    decode: (raw) => freshValue(ctx, raw, stamps),
+    decode: (raw) => {
+      const found = freshValue(ctx, raw, stamps);
+      if (found !== undefined) plan.run.fromStore = true;
+      return found;
+    },
+    waited: () => {
+      plan.run.lockWaited = true;
+    },
     compute: async () => {
       const { value, stored } = await originThenStore(plan);
       return { value, stored: stored ?? NOTHING_STORED };
@@ -1004,12 +1041,17 @@ function fail(ctx: FunctionContext, kind: FailureKind, err: unknown, message: st
 export async function invalidate(ctx: FunctionContext, key: string): Promise<boolean> {
   ctx.cache.flights.abandon(key);
   ctx.tier?.changed(key);
+  const event = { scope: 'key', name: ctx.name, namespace: ctx.cache.namespace, stale: false } as const;
+  let removed: boolean;
   try {
-    return await ctx.store.delete(key);
+    removed = await ctx.store.delete(key);
   } catch (error) {
     fail(ctx, 'delete', error, 'cachette: cache delete failed');
+    publishInvalidate(() => ({ ...event, ok: false }));
     throw error;
   }
+  publishInvalidate(() => ({ ...event, ok: true, removed }));
+  return removed;
 }
 
 function noop(): void {}

@@ -29,6 +29,10 @@ export class FlightRun {
   promise!: Promise<unknown>;
   /** What the run is tied to, for invalidations that abandon runs by it (set by the engine). */
   scope: unknown;
+  /** The run waited on the cross-process miss lock held by another process (for call records). */
+  lockWaited = false;
+  /** The run was answered by the value another process's lock holder wrote, not by the origin. */
+  fromStore = false;
   #waiters = 1;
   #controller: AbortController | undefined;
   // Callers with timers or a signal. The run attaches one reaction to its promise and tells them from

@@ -7,6 +7,20 @@
  */
 export { cached, isCallOptions, type CachedFunction, type CallArgs, type EarlyOptions, type OwnOptionNames, type WithoutLast } from './cached.js';
 export { Cache, createCache, type CacheHealth, type InvalidateOptions } from './cache.js';
+export { cacheStatus } from './cache-status.js';
+export {
+  BREAKER_CHANNEL,
+  CALL_CHANNEL,
+  INVALIDATE_CHANNEL,
+  L1_CHANNEL,
+  type BreakerEvent,
+  type CallEvent,
+  type CallMeta,
+  type CallStatus,
+  type CallTier,
+  type InvalidateEvent,
+  type L1Event,
+} from './observe.js';
 export type { Clock } from './clock.js';
 export { originSignal } from './flight.js';
 export type { Duration, DurationUnit } from './duration.js';

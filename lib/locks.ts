@@ -79,6 +79,8 @@ export interface LockedMiss {
   track(work: Promise<unknown>): void;
   /** The time in ms (the cache's clock), for the `wait` bound. */
   now(): number;
+  /** Told once when the miss finds the lock held by another process and starts waiting. */
+  waited?(): void;
   /** Wait `ms` between two polls. @defaultValue a `setTimeout` */
   sleep?(ms: number): Promise<void>;
 }
@@ -123,6 +125,7 @@ export async function runLocked(settings: LockSettings, miss: LockedMiss): Promi
     if (!waited) {
       waited = true;
       miss.stats.lockWaits++;
+      miss.waited?.();
     }
     const left = settings.waitMs - Math.max(miss.now() - started, paused);
     if (left <= 0) {

@@ -62,6 +62,7 @@ export function waitFor<C extends WaitingContext>(
     };
     const serveStale = (counter: 'stale' | 'staleIfError'): void => {
       ctx.stats[counter]++;
+      call?.record?.fellBack(fallback as Entry);
       resolve((fallback as Entry).value);
     };
     const waiter: RunWaiter = {

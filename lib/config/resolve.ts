@@ -20,6 +20,7 @@ import type { LockSettings } from '../locks.js';
 import type { BreakerConfig } from './cache-config.js';
 import { CALL_OPTION_NAMES, callOptionsSchema, type CallOptions, type TimeoutOption } from './call-options.js';
 import { parseOrThrow } from './parse.js';
+import type { CallRecord } from '../observe.js';
 
 /** The lock fields of `cached()`'s `lock` option, as resolution reads them. */
 export interface LockFields {
@@ -129,7 +130,12 @@ export interface ResolvedCall {
   readonly softMs?: number | undefined;
   readonly hardMs?: number | undefined;
   readonly signal?: AbortSignal | undefined;
+  /** Where the engine notes how the call was answered (`withMeta`, or a `cachette:call` subscriber). */
+  readonly record?: CallRecord | undefined;
 }
+
+/** The options of a call made without any: what the engine does for `undefined`, as an object (to carry a record). */
+export const PLAIN_CALL: ResolvedCall = Object.freeze({ bypass: false, refresh: false, read: true, write: true, ttlMs: undefined, waitForWrite: undefined });
 
 /** Validate per-call options and resolve them. @throws {CacheConfigError} */
 export function resolveCallOptions(options: CallOptions): ResolvedCall {

@@ -86,6 +86,8 @@ export interface BreakerOptions {
   onOpen?: (health: StoreHealth, error: unknown) => void;
   /** Called when a successful probe closes the breaker again (what it throws or rejects is ignored). */
   onClose?: (health: StoreHealth) => void;
+  /** Called when the cool-down has passed and a probe is let through (`'half-open'`; what it throws or rejects is ignored). */
+  onHalfOpen?: (health: StoreHealth) => void;
 }
 
 /**
@@ -113,6 +115,7 @@ export class CircuitBreaker {
   readonly #isOutage: (error: unknown) => boolean;
   readonly #onOpen: ((health: StoreHealth, error: unknown) => void) | undefined;
   readonly #onClose: ((health: StoreHealth) => void) | undefined;
+  readonly #onHalfOpen: ((health: StoreHealth) => void) | undefined;
 
   constructor(
     /** The store's short name, for errors and {@link StoreHealth.store}. */
@@ -125,6 +128,7 @@ export class CircuitBreaker {
     this.#isOutage = options.isOutage ?? (() => true);
     this.#onOpen = options.onOpen;
     this.#onClose = options.onClose;
+    this.#onHalfOpen = options.onHalfOpen;
   }
 
   /** The current state. */
@@ -155,8 +159,10 @@ export class CircuitBreaker {
     const since = this.#state === 'open' ? this.#openedAt : this.#probeAt;
     const now = this.#clock.now();
     if (now - since < this.#cooldownMs) return this.#skipped;
+    const was = this.#state;
     this.#state = 'half-open';
     this.#probeAt = now;
+    if (was !== 'half-open') callQuietly(this.#onHalfOpen, this.health());
     return undefined;
   }
 
