@@ -204,9 +204,30 @@ describe('the tier (driven watch)', () => {
     await f({ ttl: '1m' });
     await f({ ttl: '2m' });
     await f({ ttl: '3m' });
-    expect(sent).toEqual([60_000]);
+    // Each reaches a sixteenth further than asked, so the hits just after it need none.
+    expect(sent).toEqual([63_750]);
     gate.resolve();
     await cache.close();
-    expect(sent).toEqual([60_000, 180_000]);
+    expect(sent).toEqual([63_750, 191_250]);
+  });
+
+  it('sends no extension while the entry is known to live in the store at least the ttl asked', async () => {
+    const { store, cache } = setup();
+    const sent: number[] = [];
+    store.watch.expire = async (_key, ttlMs) => {
+      sent.push(ttlMs);
+      return true;
+    };
+    const f = cached(async () => 1, { cache, name: 'known', ttl: '10m' });
+    await f();
+    await f(); // held, with the 10 minutes the store answered
+    for (let i = 0; i < 20; i++) await f({ ttl: '5m' });
+    expect(sent).toEqual([]);
+    await f({ ttl: '20m' });
+    await flush();
+    expect(sent).toEqual([1_275_000]);
+    for (let i = 0; i < 20; i++) await f({ ttl: '20m' }); // within the sixteenth: known to live long enough
+    expect(sent).toEqual([1_275_000]);
+    expect(f.stats.l1Hits).toBe(41);
   });
 });

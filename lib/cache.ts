@@ -118,6 +118,7 @@ export class Cache {
         ttlMs: l1.ttl === undefined ? undefined : toMs(l1.ttl),
         values: l1.values ?? 'shared',
         now: () => this.clock.now(),
+        serializer: this.codec,
       });
       this.tier = tier;
       if (store.watchKeys === undefined || store.getWithExpiry === undefined) throw configError('l1', 'needs a store that can watch keys (a Redis store)');
@@ -177,6 +178,12 @@ export class Cache {
    * background. Coalesced per key: while one is in flight, later ones wait and only the newest is sent.
    */
   extendInTier(key: string, ttlMs: number): void {
+    const tier = this.tier as Tier;
+    // Each extension makes every other process drop its copy: none while the entry is known to live
+    // long enough, and each one reaches a sixteenth further, so a key hit without pause is extended
+    // about once per ttl/16 per process, never shorter than asked.
+    if (!tier.needsExtension(key, ttlMs)) return;
+    if (ttlMs !== Infinity) ttlMs += Math.ceil(ttlMs / EXTENSION_OVERSHOOT);
     const pending = this.#extending.get(key);
     if (pending !== undefined) {
       pending.next = ttlMs;
@@ -184,7 +191,6 @@ export class Cache {
     }
     const state: { next: number | undefined } = { next: undefined };
     this.#extending.set(key, state);
-    const tier = this.tier as Tier;
     const watch = this.#watch as KeyWatch;
     const send = (ms: number): void => {
       const since = this.clock.now();
@@ -520,3 +526,6 @@ function addStats(total: CacheStats, stats: Readonly<CacheStats>): void {
 }
 
 function noop(): void {}
+
+/** A tier hit's extension reaches `ttl + ttl / EXTENSION_OVERSHOOT` (see `extendInTier`). */
+const EXTENSION_OVERSHOOT = 16;

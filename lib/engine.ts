@@ -145,11 +145,12 @@ function heldValue(ctx: FunctionContext, tier: Tier, key: string, args: unknown[
   call?.record?.served('hit', 'l1', entry, held.raw);
   const extendMs = call?.ttlMs === undefined || call.ttlMs === 0 ? undefined : call.ttlMs + ctx.staleWindowMs;
   if (extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit) ctx.cache.extendInTier(key, extendMs);
-  if (held.raw === undefined) return entry.value;
-  // 'copied': a private copy per hit, decoded as a store hit would be (it decoded once already, so
+  if (held.copies === undefined) return entry.value;
+  // 'copied': a private copy per hit, as a store hit would decode it (it decoded once already, so
   // this does not fail; if it did, the store path would answer and report it).
   try {
-    return decodeEntry(ctx.cache.codec, held.raw, false)?.value;
+    const copy = held.copies.open(false);
+    return copy === undefined ? NOT_HELD : copy.value;
   } catch {
     return NOT_HELD;
   }

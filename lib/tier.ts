@@ -13,7 +13,8 @@
  * @module
  */
 import { LRUCache } from 'lru-cache';
-import type { Entry } from './entry.js';
+import { heldDecoder, type Entry, type HeldEntry } from './entry.js';
+import type { Serializer } from './serializers/serializer.js';
 
 /** What a tier hit hands out: the one decoded object (`'shared'`), that object deep-frozen, or a fresh decode per hit. */
 export type TierValues = 'shared' | 'frozen' | 'copied';
@@ -34,10 +35,14 @@ export interface TierHealth {
 /** One entry held by the tier. */
 export interface Held {
   readonly entry: Entry;
-  /** The encoded payload, kept only in `'copied'` mode (decoded again on each hit). */
-  readonly raw: string | Uint8Array | undefined;
+  /** `'copied'` mode only: hands out a copy of the value per hit (as a store hit would decode it). */
+  readonly copies: HeldEntry | undefined;
   /** Local time (the cache's clock) after which it is not served. */
   expiresAt: number;
+  /** When the entry expires in the store, as far as this process knows (`Infinity`: no expiry). */
+  storeExpiresAt: number;
+  /** `fill start + l1.ttl` (`Infinity` without `l1.ttl`): an extension never holds it past this. */
+  readonly capAt: number;
 }
 
 /** A fill in progress: taken before the read, given back with {@link Tier.commit} or {@link Tier.end}. */
@@ -56,6 +61,8 @@ export interface TierOptions {
   readonly ttlMs: number | undefined;
   readonly values: TierValues;
   readonly now: () => number;
+  /** The cache's serializer (`'copied'` mode decodes with it). */
+  readonly serializer: Serializer;
 }
 
 export class Tier {
@@ -148,7 +155,14 @@ export class Tier {
       const expiresAt = this.#expiry(fill, remainingMs);
       if (expiresAt > this.options.now()) {
         if (this.values === 'frozen') deepFreeze(entry.value);
-        const held: Held = { entry, raw: this.values === 'copied' ? raw : undefined, expiresAt };
+        const ttl = this.options.ttlMs;
+        const held: Held = {
+          entry,
+          copies: this.values === 'copied' ? heldDecoder(this.options.serializer)(raw) : undefined,
+          expiresAt,
+          storeExpiresAt: remainingMs === undefined ? Infinity : fill.startedAt + remainingMs,
+          capAt: ttl === undefined ? Infinity : fill.startedAt + ttl,
+        };
         const size = this.options.maxBytes === undefined ? 1 : sizeOf(fill.key, raw);
         if (this.options.maxBytes === undefined || size <= this.options.maxBytes) {
           if (this.options.maxBytes !== undefined && !this.#table.has(fill.key)) {
@@ -177,11 +191,22 @@ export class Tier {
     if (--filling.count === 0) this.#filling.delete(fill.key);
   }
 
-  /** Shorten what is held for `key` to `remainingMs` from `since` (or drop it when gone). */
-  extended(key: string, since: number, remainingMs: number | undefined): void {
-    const held = this.#table.get(key);
+  /**
+   * Whether a per-call ttl of `ttlMs` needs an extension in the store: not while what is held for
+   * `key` is known to live there at least that long already.
+   */
+  needsExtension(key: string, ttlMs: number): boolean {
+    const held = this.#table.peek(key);
+    if (held === undefined) return true;
+    return ttlMs === Infinity ? held.storeExpiresAt !== Infinity : held.storeExpiresAt - this.options.now() < ttlMs;
+  }
+
+  /** The entry at `key` now lives `ttlMs` from `since` in the store (`Infinity`: no expiry). */
+  extended(key: string, since: number, ttlMs: number): void {
+    const held = this.#table.peek(key);
     if (held === undefined) return;
-    held.expiresAt = this.#cap(since, remainingMs);
+    held.storeExpiresAt = since + ttlMs;
+    held.expiresAt = Math.min(held.storeExpiresAt, held.capAt);
   }
 
   /** `key` changed in the store (`null`: every key): drop it here, and void its fills in flight. */
