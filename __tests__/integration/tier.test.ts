@@ -188,6 +188,22 @@ describe('the tier on standalone Redis', () => {
     expect(g.stats.hits).toBeGreaterThan(held);
   });
 
+  it('keeps stale serving: past its ttl an entry is not served by the tier but stale from Redis while one refresh runs', async () => {
+    const clock: FakeClock = fakeClock();
+    const cache = await tiered({ clock });
+    let runs = 0;
+    const f = cached(async (id: number) => ({ id, run: ++runs }), { cache, name: 'swr', ttl: '10s', staleWhileRevalidate: '1m' });
+    await f(1);
+    await untilHeld(f, 1);
+    clock.advance(10_001);
+    const l1Hits = f.stats.l1Hits;
+    expect((await f(1)).run).toBe(1); // the stale value, at once
+    expect(f.stats).toMatchObject({ stale: 1, l1Hits });
+    await waitUntil(() => runs === 2 && cache.pendingWrites === 0);
+    await waitUntil(async () => (await f(1)).run === 2);
+    expect((await untilHeld(f, 1)).run).toBe(2);
+  });
+
   it('extends the entry in Redis for a tier hit with a per-call ttl, in the background', async () => {
     const cache = await tiered();
     const f = cached(async (id: number) => ({ id }), { cache, name: 'sliding', ttl: '10s' });
