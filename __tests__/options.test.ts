@@ -127,7 +127,7 @@ describe('createCache(config) validation', () => {
     ['namespace that is not a string', { namespace: 5 }, 'namespace', ['expected a string']],
     ['serializer without methods', { serializer: {} }, 'serializer', ['serialize']],
     ['serializer with a bad name', { serializer: { name: 'Bad Name', serialize: String, deserialize: String } }, 'serializer', ['[a-z]']],
-    ['serializer named but not built in', { serializer: 'yaml' }, 'serializer', ["'json', 'rich'", 'unknown name']],
+    ['serializer named but not built in', { serializer: 'yaml' }, 'serializer', ["'json', 'rich', 'msgpack'", 'unknown name']],
     ['logger without warn/error', { logger: { info() {} } }, 'logger', ['warn()']],
     ['clock without now()', { clock: { time: () => 0 } }, 'clock', ['now()']],
     ['unknown option', { namespaces: 'x' }, 'namespaces', ['is not a known option']],

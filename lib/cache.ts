@@ -15,6 +15,7 @@ import { resolveBreaker } from './config/resolve.js';
 import { DEFAULT_CLEAR_POLL_MS, DEFAULT_COMPRESSION, DEFAULT_MAX_ENTRIES, DEFAULT_OP_TIMEOUT_MS, TAG_RECORD_TTL_MS } from './defaults.js';
 import { jsonSerializer } from './serializers/json.js';
 import { compressing } from './serializers/compression.js';
+import { msgpackSerializer } from './serializers/msgpack.js';
 import { richSerializer } from './serializers/rich.js';
 import type { Serializer } from './serializers/serializer.js';
 import { MemoryStore } from './stores/memory.js';
@@ -461,6 +462,7 @@ export function staleOption(options: unknown): boolean {
 function pickSerializer(option: SerializerName | Serializer | undefined): Serializer {
   if (option === undefined || option === 'json') return jsonSerializer;
   if (option === 'rich') return richSerializer;
+  if (option === 'msgpack') return msgpackSerializer;
   return option;
 }
 

@@ -67,6 +67,7 @@ export {
   MAX_TTL_MS,
 } from './defaults.js';
 export { jsonSerializer } from './serializers/json.js';
+export { msgpackSerializer } from './serializers/msgpack.js';
 export { richSerializer } from './serializers/rich.js';
 export type { CompressionAlgorithm } from './serializers/compression.js';
 export type { Serializer } from './serializers/serializer.js';

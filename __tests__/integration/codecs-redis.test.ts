@@ -55,6 +55,36 @@ describe('codecs in Redis', () => {
     expect(f.stats).toMatchObject({ hits: 1, misses: 1, errors: 0 });
   });
 
+  it('stores a large msgpack value compressed, as bytes, and serves it back with its types', async () => {
+    const cache = redisCache({ serializer: 'msgpack', compression: { threshold: 256, algorithm: 'brotli' } });
+    const runs = { n: 0 };
+    const value = { ...big, at: new Date(11), ids: new Set([1n, 2n]) };
+    const f = counted(cache, runs, value);
+    await f(1);
+    const raw = await redis.admin.get('codecs:item:1');
+    expect(raw).toMatch(/^s1\|msgpack\+br\|/);
+    expect(await f(1)).toEqual({ id: 1, value });
+    expect(runs.n).toBe(1);
+    expect(f.stats).toMatchObject({ hits: 1, misses: 1, errors: 0 });
+  });
+
+  it('switches between msgpack and json: each reads the other one\'s entries as misses', async () => {
+    const packed = redisCache({ serializer: 'msgpack', compression: { threshold: 256 } });
+    const json = redisCache({});
+    const runs = { n: 0 };
+    const a = counted(packed, runs, big);
+    const b = counted(json, runs, big);
+    await a(1);
+    expect(await redis.admin.get('codecs:item:1')).toMatch(/^s1\|msgpack\+df\|/);
+    expect(await b(1)).toEqual({ id: 1, value: big });
+    expect(await b(1)).toEqual({ id: 1, value: big });
+    expect(runs.n).toBe(2);
+    expect(await a(1)).toEqual({ id: 1, value: big });
+    expect(runs.n).toBe(3);
+    expect(await redis.admin.get('codecs:item:1')).toMatch(/^s1\|msgpack\+df\|/);
+    expect(a.stats.errors + b.stats.errors).toBe(0);
+  });
+
   it('reads entries written before compression was turned on, and a process without it rewrites compressed ones', async () => {
     const before = redisCache({});
     const after = redisCache({ compression: { threshold: 512 } });

@@ -94,6 +94,8 @@ export interface CacheConfig {
    * - `'json'`: plain JSON, readable in `redis-cli`; values plain JSON would change (Date, Map, Set,
    *   BigInt …) are written in a tagged JSON form (see {@link jsonSerializer}).
    * - `'rich'`: every value in the tagged JSON form, which also keeps `RegExp` (see {@link richSerializer}).
+   * - `'msgpack'`: MessagePack, binary and compact (see {@link msgpackSerializer}); the Redis store
+   *   then reads bytes.
    *
    * Each entry records the codec that wrote it: a cache reading another codec's entry treats it as a
    * miss and overwrites it, so a deploy may change this option.
@@ -156,7 +158,7 @@ export interface CompressionConfig {
 }
 
 /** The built-in serializers, by the name {@link CacheConfig.serializer} takes. */
-export type SerializerName = 'json' | 'rich';
+export type SerializerName = 'json' | 'rich' | 'msgpack';
 
 /** Settings of the in-process tier ({@link CacheConfig.l1}). */
 export interface L1Config {
@@ -342,7 +344,7 @@ const storeSchema = z.unknown().superRefine((value, ctx) => {
   ctx.addIssue({ code: 'custom', path: ['type'], message: `expected 'redis' or 'memory' (or a Store object with get/set/delete), received ${describeReceived(value.type)}` });
 });
 
-const SERIALIZER_NAMES: readonly SerializerName[] = ['json', 'rich'];
+const SERIALIZER_NAMES: readonly SerializerName[] = ['json', 'rich', 'msgpack'];
 
 const serializerSchema = z.custom<SerializerName | Serializer>(
   (value) =>
