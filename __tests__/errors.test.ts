@@ -11,6 +11,7 @@ import {
   CacheSerializationError,
   CacheStoreError,
   CachePartialReadError,
+  CacheSchemaError,
   CacheTimeoutError,
   CacheUnavailableError,
   isCacheError,
@@ -26,6 +27,7 @@ const all = [
   ['CacheSerializationError', new CacheSerializationError('m'), 'CACHE_ERR_SERIALIZATION'],
   ['CacheUnavailableError', new CacheUnavailableError('m', 'redis'), 'CACHE_ERR_UNAVAILABLE'],
   ['CacheBatchError', new CacheBatchError('m', 'getUsers'), 'CACHE_ERR_BATCH'],
+  ['CacheSchemaError', new CacheSchemaError('m', 'getUser', ['id']), 'CACHE_ERR_SCHEMA'],
 ] as const;
 
 /** Every error class errors.ts exports, by name. */
@@ -105,6 +107,7 @@ describe('error hierarchy', () => {
     expect(api.CacheUnavailableError).toBe(CacheUnavailableError);
     expect(api.CacheOriginTimeoutError).toBe(CacheOriginTimeoutError);
     expect(api.CacheBatchError).toBe(CacheBatchError);
+    expect(api.CacheSchemaError).toBe(CacheSchemaError);
     expect(api.isCacheError).toBe(isCacheError);
   });
 });
@@ -120,7 +123,7 @@ describe('isCacheError', () => {
   });
 
   it.each(exportedClasses.map(([name]) => name))('recognises every exported class, across realms too: %s', (name) => {
-    expect(exportedClasses.length).toBe(10);
+    expect(exportedClasses.length).toBe(11);
     const Class = (errors as unknown as Record<string, new (...args: unknown[]) => Error>)[name]!;
     const own = new Class('m', 'redis');
     expect(isCacheError(own)).toBe(true);

@@ -26,6 +26,14 @@ describe('createQuietLogger', () => {
     expect(lines[1]).toMatch(/^cache write failed: Error: nope \(.*\bwrite\b.*stats/);
   });
 
+  it('prints the first schema failure once, pointing at stats.invalid (they are not errors)', () => {
+    const lines: string[] = [];
+    const logger = createQuietLogger((line) => lines.push(line));
+    logger.warn({ kind: 'schema', fn: 'a', err: new Error('at name') }, 'a cached value failed the schema');
+    logger.warn({ kind: 'schema', fn: 'b', err: new Error('at id') }, 'a cached value failed the schema');
+    expect(lines).toEqual(['a cached value failed the schema: Error: at name (only the first schema failure is logged for this cache; calls count theirs in stats.invalid)']);
+  });
+
   it('shares the once-per-kind memory between warn and error', () => {
     const lines: string[] = [];
     const logger = createQuietLogger((line) => lines.push(line));

@@ -16,6 +16,7 @@ import { encodeArgs, joinKey, keyHead } from './keys.js';
 import { createStats, type CacheStats } from './stats.js';
 import { decodeEntry, HeldEntry } from './entry.js';
 import { CallRecord, calls, observeCall, type CallMeta } from './observe.js';
+import type { Migrate, SchemaOutput, StandardSchema } from './schema.js';
 
 /**
  * The argument lists a cached function accepts: the wrapped function's own parameters, optionally
@@ -83,8 +84,8 @@ export type EarlyOptions<P extends unknown[], Head extends unknown[] = []> = num
  * `this === obj`; an unbound call gives `undefined`), but it is not part of the key: callers with
  * different `this` share one entry and one origin run.
  */
-export interface CachedFunction<F extends AnyFunction> {
-  (this: ThisParameterType<F>, ...args: CallArgs<Parameters<F>>): Promise<ResultOf<F>>;
+export interface CachedFunction<F extends AnyFunction, R = ResultOf<F>> {
+  (this: ThisParameterType<F>, ...args: CallArgs<Parameters<F>>): Promise<R>;
   /**
    * Call with explicit options, never inspecting the arguments: use it when the function's own last
    * parameter could look like call options (a plain object with keys such as `ttl`, `signal` or
@@ -99,7 +100,7 @@ export interface CachedFunction<F extends AnyFunction> {
    * await getPage.callWith({}, 'https://example.com', { signal }); // fetch gets { signal }
    * ```
    */
-  callWith(options: CallOptions, ...args: Parameters<F>): Promise<ResultOf<F>>;
+  callWith(options: CallOptions, ...args: Parameters<F>): Promise<R>;
   /**
    * Call exactly as `f(...args)` does (same arguments, same call options, same counters), and
    * resolve to the value with how it was answered: `status` (`'hit'`, `'stale'`, `'miss'`,
@@ -112,7 +113,7 @@ export interface CachedFunction<F extends AnyFunction> {
    * res.setHeader('Cache-Status', cacheStatus(await getUser.withMeta(42, { ttl: '10m' })));
    * ```
    */
-  withMeta(...args: CallArgs<Parameters<F>>): Promise<CallMeta<ResultOf<F>>>;
+  withMeta(...args: CallArgs<Parameters<F>>): Promise<CallMeta<R>>;
   /**
    * Remove the entry for these arguments. Resolves `true` when an entry was removed.
    * @throws {CacheStoreError} when the store cannot be reached (unlike calls, this does not fail open:
@@ -137,7 +138,7 @@ export interface CachedFunction<F extends AnyFunction> {
    * @throws {CacheKeyError} (rejects, before any read) when an item's arguments cannot be encoded.
    * @throws {CacheConfigError} (rejects) when `argsList` is not an array of arrays, or an option is invalid.
    */
-  many(argsList: ReadonlyArray<Parameters<F>>, options?: CallOptions): Promise<Array<ResultOf<F>>>;
+  many(argsList: ReadonlyArray<Parameters<F>>, options?: CallOptions): Promise<R[]>;
   /**
    * Invalidate every entry of this function (every argument list), in every process: O(1), one
    * generation record changes. This process stops serving them when it resolves, other processes
@@ -152,7 +153,7 @@ export interface CachedFunction<F extends AnyFunction> {
    */
   clear(options?: InvalidateOptions): Promise<void>;
   /** Run the origin, store its result (awaiting the write) and return it. Counted in `stats.refreshes`. */
-  refresh(...args: Parameters<F>): Promise<ResultOf<F>>;
+  refresh(...args: Parameters<F>): Promise<R>;
   /**
    * The exact store key for these arguments, namespace included (inspect it with `redis-cli GET`).
    * @throws {CacheKeyError} when an argument cannot be encoded (pass a `keyBuilder`).
@@ -184,7 +185,7 @@ export interface CachedFunction<F extends AnyFunction> {
  * (`(id: number, full = false) => …`) and you pass an already-typed callback (`ttl: myTtlFn`),
  * annotate that parameter (`full: boolean = false`) so `F` can be inferred.
  */
-export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOptions<F>> = {}): CachedFunction<F> {
+export function cached<F extends AnyFunction, S extends StandardSchema | undefined = undefined>(fn: F, options: CachedOptions<NoInfer<F>, S> = {}): CachedFunction<F, ResultWith<F, S>> {
   if (typeof fn !== 'function') throw configError('fn', `expected a function, received ${fn === null ? 'null' : typeof fn}`);
   const opts = parseOrThrow(cachedOptionsSchema, options) as CachedOptions<F>;
   // The name identifies the function in keys, logs and errors; with a sharedContext or a fixed key
@@ -218,6 +219,8 @@ export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOpti
     // Functions under another namespace than the cache's are outside the tier's watch: no tier for them.
     tier: cache.tierCovers(head) ? cache.tier : undefined,
     stats: createStats(),
+    schema: opts.schema,
+    migrate: opts.migrate as Migrate | undefined,
   };
   // Only a name taken from the function itself can collide by accident (two `load`s); a chosen
   // name, sharedContext or key shares entries on purpose.
@@ -332,8 +335,11 @@ export function cached<F extends AnyFunction>(fn: F, options: NoInfer<CachedOpti
     original: { value: fn },
   });
   cache.adopt(callable, ctx.stats);
-  return callable as unknown as CachedFunction<F>;
+  return callable as unknown as CachedFunction<F, ResultWith<F, S>>;
 }
+
+/** What a cached function resolves to: its `schema`'s output type when it has one, else the wrapped function's result. */
+export type ResultWith<F extends AnyFunction, S extends StandardSchema | undefined> = [S] extends [StandardSchema] ? SchemaOutput<S> : ResultOf<F>;
 
 /** Build the args → key function once, from the function's fixed key head. */
 function makeKeyOf(opts: CachedOptions<AnyFunction>, head: string): (args: unknown[]) => string {

@@ -29,6 +29,7 @@ import type { CacheStats } from './stats.js';
 import { publishInvalidate, type CallRecord } from './observe.js';
 import type { MaybePromise, Store } from './stores/store.js';
 import type { Tier } from './tier.js';
+import { check, Invalid, schemaError, type Migrate, type StandardSchema } from './schema.js';
 
 /** Everything the engine needs about one cached function, resolved once by `cached()`. */
 export interface FunctionContext {
@@ -69,6 +70,10 @@ export interface FunctionContext {
   readonly stamps: FunctionStamps;
   /** The in-process tier in front of the store (`l1`), when the cache has one that covers this function's keys. */
   readonly tier?: Tier | undefined;
+  /** The `schema` option: every value served passes it first; `undefined` (the common case): no check. */
+  readonly schema?: StandardSchema | undefined;
+  /** The `migrate` option (only with a schema). */
+  readonly migrate?: Migrate | undefined;
 }
 
 
@@ -148,12 +153,21 @@ function heldValue(ctx: FunctionContext, tier: Tier, key: string, args: unknown[
   if (held.copies === undefined) return entry.value;
   // 'copied': a private copy per hit, as a store hit would decode it (it decoded once already, so
   // this does not fail; if it did, the store path would answer and report it).
+  let copy: unknown;
   try {
-    const copy = held.copies.open(false);
-    return copy === undefined ? NOT_HELD : copy.value;
+    const opened = held.copies.open(false);
+    if (opened === undefined) return NOT_HELD;
+    copy = opened.value;
   } catch {
     return NOT_HELD;
   }
+  if (ctx.schema === undefined) return copy;
+  // The copy is the stored shape: the schema makes the output of each copy (the output held at fill
+  // may hold what no copy reproduces: class instances, functions). It passed at fill; a schema that
+  // now refuses it is judged by the store path.
+  const output = check(ctx.schema, copy);
+  if (output instanceof Promise) return output.then((checked) => (checked instanceof Invalid ? readThrough(ctx, key, args, call, self) : checked));
+  return output instanceof Invalid ? NOT_HELD : output;
 }
 
 /** The call reads the store first (not a bypass, a forced refresh or `cacheRead: false`). */
@@ -224,7 +238,13 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
   }
   const record = call?.record;
   const staleBefore = record === undefined ? 0 : ctx.stats.stale;
-  const judged = raw === undefined ? undefined : judgeRead(ctx, key, args, raw, self, expected);
+  let judged: Entry | StaleFallback | undefined;
+  if (raw === undefined) judged = undefined;
+  else if (ctx.schema === undefined) judged = judgeRead(ctx, key, args, raw, self, expected);
+  else {
+    const checked = judgeChecked(ctx, key, args, raw, self, expected);
+    judged = checked instanceof Promise ? await checked : checked;
+  }
   if (judged === undefined) return missWithFallback(ctx, key, args, call, undefined, self, undefined, expected);
   if (judged instanceof StaleFallback) return missWithFallback(ctx, key, args, call, judged.entry, self, undefined, expected);
   if (record !== undefined) noteServed(ctx, record, staleBefore, judged, raw);
@@ -253,7 +273,8 @@ async function readToTier(ctx: FunctionContext, tier: Tier, key: string, args: u
   const staleBefore = record === undefined ? 0 : ctx.stats.stale;
   let judged: Entry | StaleFallback | undefined;
   try {
-    judged = raw === undefined ? undefined : judgeRead(ctx, key, args, raw, self, expected);
+    // With a schema the tier keeps the checked entry: its value is the schema's output, checked once here.
+    judged = raw === undefined ? undefined : ctx.schema === undefined ? judgeRead(ctx, key, args, raw, self, expected) : await judgeChecked(ctx, key, args, raw, self, expected);
   } finally {
     if (fill !== undefined) {
       // A tier stands in front of a Redis store: what it read is a payload, never a held entry.
@@ -461,13 +482,24 @@ export async function executeMany(
     // useless, unless those reads failed too (already counted).
     if (stamped.error !== undefined && !failures.read) failMany(ctx, rest.length, stamped.error);
     expectedList = new Array(unique.length);
+    // With a schema every item is checked (concurrently, when the schema is async) before any is judged further.
+    const checked =
+      ctx.schema === undefined
+        ? undefined
+        : await Promise.all(
+            rest.map((u, r) => {
+              const raw = raws[r];
+              const i = unique[u] as number;
+              return raw === undefined ? undefined : judgeChecked(ctx, keys[i] as string, argsList[i] as unknown[], raw, self, stamped.expected[r]);
+            }),
+          );
     for (let r = 0; r < rest.length; r++) {
       const u = rest[r] as number;
       const i = unique[u] as number;
       const raw = raws[r];
       const expected = stamped.expected[r];
       expectedList[u] = expected;
-      const judged = raw === undefined ? undefined : judgeRead(ctx, keys[i] as string, argsList[i] as unknown[], raw, self, expected);
+      const judged = checked !== undefined ? checked[r] : raw === undefined ? undefined : judgeRead(ctx, keys[i] as string, argsList[i] as unknown[], raw, self, expected);
       if (judged !== undefined && !(judged instanceof StaleFallback)) {
         answers[u] = judged.value;
         served[u] = true;
@@ -642,15 +674,116 @@ class StaleFallback {
  * (undecodable entries are reported here).
  */
 function judgeRead(ctx: FunctionContext, key: string, args: unknown[], raw: Exclude<Read, undefined>, self: unknown, expected: string | undefined): Entry | StaleFallback | undefined {
-  let entry;
+  // Functions without stale windows or refresh-ahead need only the value: skip parsing the header's numbers.
+  const entry = decodeRead(ctx, raw, ctx.extras);
+  if (entry === undefined) return undefined;
+  return judgeDecoded(ctx, key, args, entry, self, expected);
+}
+
+/** Decode what a read answered: `undefined` (a miss) when it is not an entry or cannot be decoded (reported). */
+function decodeRead(ctx: FunctionContext, raw: Exclude<Read, undefined>, meta: boolean): Entry | undefined {
   try {
-    // Functions without stale windows or refresh-ahead need only the value: skip parsing the header's numbers.
-    entry = raw instanceof HeldEntry ? raw.open(ctx.extras) : decodeEntry(ctx.cache.codec, raw, ctx.extras);
+    return raw instanceof HeldEntry ? raw.open(meta) : decodeEntry(ctx.cache.codec, raw, meta);
   } catch (error) {
     fail(ctx, 'decode', error, 'cachette: a stored entry could not be decoded; treating it as a miss');
     return undefined;
   }
-  if (entry === undefined) return undefined;
+}
+
+/**
+ * {@link judgeRead} for a function with a `schema`: the entry's value passes the schema before the
+ * entry is judged, so whatever is served (a hit, a stale value, a stale fallback, a tier fill) is the
+ * schema's output. An entry that fails it is migrated (`migrate`) or a miss. Entries no stamps allow
+ * are misses without a check. Synchronous when the schema is and nothing is migrated.
+ */
+function judgeChecked(ctx: FunctionContext, key: string, args: unknown[], raw: Exclude<Read, undefined>, self: unknown, expected: string | undefined): MaybePromise<Entry | StaleFallback | undefined> {
+  // A migration writes the entry back with its own header: the numbers are needed then.
+  const entry = decodeRead(ctx, raw, ctx.extras || ctx.migrate !== undefined);
+  if (entry === undefined || expected === undefined) return undefined;
+  if (entry.stamps !== expected && judgeStamps(entry.stamps, expected) === 'gone') return undefined;
+  const valid = checkEntry(ctx, key, entry);
+  if (valid instanceof Promise) return valid.then((checked) => (checked === undefined ? undefined : judgeDecoded(ctx, key, args, checked, self, expected)));
+  return valid === undefined ? undefined : judgeDecoded(ctx, key, args, valid, self, expected);
+}
+
+/** `entry` with the schema's output as its value, or `undefined` when it failed (counted, reported, maybe migrated). */
+function checkEntry(ctx: FunctionContext, key: string, entry: Entry): MaybePromise<Entry | undefined> {
+  const output = check(ctx.schema as StandardSchema, entry.value);
+  if (output instanceof Promise) return output.then((checked) => checkedEntry(ctx, key, entry, checked));
+  return checkedEntry(ctx, key, entry, output);
+}
+
+function checkedEntry(ctx: FunctionContext, key: string, entry: Entry, output: unknown): MaybePromise<Entry | undefined> {
+  if (!(output instanceof Invalid)) return output === entry.value ? entry : { ...entry, value: output };
+  ctx.stats.invalid++;
+  if (ctx.migrate === undefined) {
+    ctx.cache.report({ kind: 'schema', fn: ctx.name, store: ctx.store.name, err: schemaError(ctx.name, 'a cached value', output) }, 'cachette: a cached value failed the schema; treating it as a miss');
+    return undefined;
+  }
+  return migrateEntry(ctx, key, entry, output);
+}
+
+/**
+ * Turn an entry that failed the schema into the new shape with `migrate`: the result passes the
+ * schema, is served (its entry keeps the old one's times, so it is judged as the old one would be)
+ * and is written back for its remaining TTL. A throw, or a result that fails too: a miss (reported).
+ */
+async function migrateEntry(ctx: FunctionContext, key: string, entry: Entry, invalid: Invalid): Promise<Entry | undefined> {
+  let migrated: unknown;
+  try {
+    migrated = await (ctx.migrate as Migrate)(entry.value, { paths: invalid.paths, createdAt: entry.createdAt });
+  } catch (error) {
+    ctx.cache.report({ kind: 'schema', fn: ctx.name, store: ctx.store.name, err: schemaError(ctx.name, 'a cached value', invalid) }, `cachette: migrate threw (${describeThrown(error)}); treating the entry as a miss`);
+    return undefined;
+  }
+  const output = await check(ctx.schema as StandardSchema, migrated);
+  if (output instanceof Invalid) {
+    ctx.cache.report({ kind: 'schema', fn: ctx.name, store: ctx.store.name, err: schemaError(ctx.name, 'the migrated value', output) }, 'cachette: a migrated value failed the schema; treating the entry as a miss');
+    return undefined;
+  }
+  ctx.cache.report({ kind: 'schema', fn: ctx.name, store: ctx.store.name, err: schemaError(ctx.name, 'a cached value', invalid) }, 'cachette: a cached value failed the schema; migrated it and wrote it back');
+  ctx.cache.track(writeBack(ctx, key, entry, migrated));
+  return { ...entry, value: output };
+}
+
+/**
+ * Write a migrated value over the entry it replaces, with the same header (created at, ttl, stale
+ * window, stamps), for what is left of its time in the store: `migrate` keeps the entry's lifetime.
+ * Skipped when a run for the key is in flight (its value is newer) or the entry is out of time.
+ */
+async function writeBack(ctx: FunctionContext, key: string, entry: Entry, value: unknown): Promise<void> {
+  if (ctx.cache.flights.get(key) !== undefined || entry.stamps === undefined) return;
+  if (ctx.store.isAvailable?.() === false) {
+    ctx.stats.skipped++;
+    return;
+  }
+  const now = ctx.cache.clock.now();
+  const staleMs = entry.staleMs ?? 0;
+  const remainingMs = entry.ttlMs === undefined ? undefined : Math.ceil(entry.createdAt + entry.ttlMs + staleMs - now);
+  if (remainingMs !== undefined && remainingMs <= 0) return;
+  const extras = entry.staleMs === undefined ? undefined : { staleMs, computeMs: entry.computeMs ?? 0 };
+  let payload;
+  try {
+    payload = encodeEntry(ctx.cache.codec, value, entry.createdAt, entry.ttlMs, extras, entry.stamps);
+  } catch (error) {
+    fail(ctx, 'encode', error, `cachette: ${ctx.name}: the migrated value could not be serialized; it was returned but not cached`);
+    return;
+  }
+  ctx.tier?.changed(key);
+  try {
+    await ctx.store.set(key, payload, remainingMs);
+  } catch (error) {
+    fail(ctx, 'write', error, 'cachette: cache write failed');
+  }
+}
+
+/** A thrown thing, named by its type only (its message may quote the value). */
+function describeThrown(error: unknown): string {
+  return error instanceof Error ? error.name : error === null ? 'null' : typeof error;
+}
+
+/** The part of {@link judgeRead} after the decode: stamps, then age. */
+function judgeDecoded(ctx: FunctionContext, key: string, args: unknown[], entry: Entry, self: unknown, expected: string | undefined): Entry | StaleFallback | undefined {
   // Untagged and not cleared since it was written: the stamps are equal strings.
   if (entry.stamps !== expected || expected === undefined) {
     const verdict = expected === undefined ? 'gone' : judgeStamps(entry.stamps, expected);
@@ -820,7 +953,8 @@ function callOrigin(ctx: FunctionContext, args: unknown[], self: unknown, run: F
 /** An origin run nobody else joins (a pure bypass). */
 function privateRun(ctx: FunctionContext, args: unknown[], self: unknown, source: Source | undefined): FlightRun {
   const run = new FlightRun();
-  run.promise = callOrigin(ctx, args, self, run, source);
+  const origin = callOrigin(ctx, args, self, run, source);
+  run.promise = ctx.schema === undefined ? origin : origin.then((value) => checkFresh(ctx, value));
   return run;
 }
 
@@ -903,8 +1037,11 @@ function lockedMiss(plan: RunPlan): LockedMiss {
 
 const NOTHING_STORED: Promise<void> = Promise.resolve();
 
-/** The value a hit would serve from `raw` (fresh, decodable), wrapped; `undefined` otherwise. */
-function freshValue(ctx: FunctionContext, raw: string | Uint8Array, stamps: string | undefined): { value: unknown } | undefined {
+/**
+ * The value a hit would serve from `raw` (fresh, decodable, passing the schema: its output), wrapped;
+ * `undefined` otherwise. Not counted: the read that led to this wait counted its own entry.
+ */
+function freshValue(ctx: FunctionContext, raw: string | Uint8Array, stamps: string | undefined): MaybePromise<{ value: unknown } | undefined> {
   let entry: Entry | undefined;
   try {
     entry = decodeEntry(ctx.cache.codec, raw);
@@ -917,7 +1054,10 @@ function freshValue(ctx: FunctionContext, raw: string | Uint8Array, stamps: stri
     const age = ageOf(ctx.cache.clock.now(), entry);
     if (age < 0 || age >= (entry.ttlMs as number)) return undefined;
   }
-  return { value: entry.value };
+  if (ctx.schema === undefined) return { value: entry.value };
+  const output = check(ctx.schema, entry.value);
+  if (output instanceof Promise) return output.then((checked) => (checked instanceof Invalid ? undefined : { value: checked }));
+  return output instanceof Invalid ? undefined : { value: output };
 }
 
 /** A run without the lock: the origin, then its write (awaited unless `waitForWrite` is off). */
@@ -938,7 +1078,21 @@ async function originThenStore(plan: RunPlan): Promise<{ value: unknown; stored:
   const value = await callOrigin(ctx, plan.args, plan.self, plan.run, plan.source);
   // A wall clock set back while the origin ran must not give a negative duration (an unreadable header).
   const computeMs = ctx.extras ? Math.max(0, clock.now() - started) : 0;
-  return { value, stored: storeResult(plan, value, computeMs) };
+  if (ctx.schema === undefined) return { value, stored: storeResult(plan, value, computeMs) };
+  // The origin's value is what is stored (the schema's input, checked again by every reader); the
+  // caller gets the schema's output. A value that fails rejects the call and is not stored.
+  const output = await checkFresh(ctx, value);
+  return { value: output, stored: storeResult(plan, value, computeMs) };
+}
+
+/**
+ * The schema's output for a result the origin just returned. @throws {CacheSchemaError} when it
+ * fails the schema: the caller would otherwise get a value of another type than the one declared.
+ */
+async function checkFresh(ctx: FunctionContext, value: unknown): Promise<unknown> {
+  const output = await check(ctx.schema as StandardSchema, value);
+  if (output instanceof Invalid) throw schemaError(ctx.name, "the origin's result", output);
+  return output;
 }
 
 /** Start writing a fresh result, when this run may (see {@link startRun}); `undefined` when it may not. */

@@ -184,8 +184,33 @@ export class CacheBatchError extends CacheError {
   }
 }
 
+/**
+ * A value did not match the function's `schema`. Thrown (rejected) to the caller only when the
+ * origin's own result fails it (nothing is cached); an entry read from the cache that fails it is a
+ * miss, counted in `stats.invalid` and reported to the logger with this error, never thrown. The
+ * message names the cached function and the paths of the failing fields (`id`, `roles.0`), never a
+ * value and never the schema's issue messages (a custom message may quote the value).
+ */
+export class CacheSchemaError extends CacheError {
+  /** Always `'CacheSchemaError'`: stable across realms (what {@link isCacheError} checks). */
+  override name = 'CacheSchemaError';
+  override readonly code = 'CACHE_ERR_SCHEMA';
+
+  constructor(
+    message: string,
+    /** The cached function's name. */
+    readonly fn: string,
+    /** Dotted paths of the failing fields (`''` for the value itself), at most 10. */
+    readonly paths: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 const ownNames = new Set([
   'CacheBatchError',
+  'CacheSchemaError',
   'CacheOriginTimeoutError',
   'CacheError',
   'CacheConfigError',

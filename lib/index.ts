@@ -5,7 +5,7 @@
  * helpers, deadlines) are not exported: their shapes may change in any release.
  * @module cachette
  */
-export { cached, isCallOptions, type CachedFunction, type CallArgs, type EarlyOptions, type OwnOptionNames, type WithoutLast } from './cached.js';
+export { cached, isCallOptions, type CachedFunction, type CallArgs, type EarlyOptions, type OwnOptionNames, type ResultWith, type WithoutLast } from './cached.js';
 export { Cache, createCache, type CacheHealth, type InvalidateOptions } from './cache.js';
 export { cacheStatus } from './cache-status.js';
 export {
@@ -31,6 +31,7 @@ export {
   CacheKeyError,
   CacheOriginTimeoutError,
   CachePartialReadError,
+  CacheSchemaError,
   CacheSerializationError,
   CacheStoreError,
   CacheTimeoutError,
@@ -66,6 +67,7 @@ export {
   MAX_TIMER_MS,
   MAX_TTL_MS,
 } from './defaults.js';
+export type { Migrate, MigrateInfo, SchemaInput, SchemaOutput, StandardIssue, StandardResult, StandardSchema, StandardSchemaProps } from './schema.js';
 export { jsonSerializer } from './serializers/json.js';
 export { msgpackSerializer } from './serializers/msgpack.js';
 export { richSerializer } from './serializers/rich.js';

@@ -65,7 +65,7 @@ export interface LockedMiss {
   /** Wait for the write (and, as the holder, the release) before answering: the call's `waitForWrite`. */
   readonly waitForWrite: boolean;
   /** What the data key holds, as a hit would return it (`{ value }`), or `undefined` when not usable. */
-  decode(raw: string | Uint8Array): { value: unknown } | undefined;
+  decode(raw: string | Uint8Array): { value: unknown } | undefined | Promise<{ value: unknown } | undefined>;
   /**
    * Run the origin and store its result. `stored` settles (never rejects) once the write is done,
    * or at once when nothing is written. Rejects with the origin's error.
@@ -112,7 +112,8 @@ export async function runLocked(settings: LockSettings, miss: LockedMiss): Promi
       miss.fail(attempt.error, 'cachette: the miss lock failed; calling the origin without it');
       return attempt.taken ? hold(miss, lockKey, token) : runOrigin(miss);
     }
-    const found = attempt.raw === undefined ? undefined : miss.decode(attempt.raw);
+    let found = attempt.raw === undefined ? undefined : miss.decode(attempt.raw);
+    if (found instanceof Promise) found = await found; // an async schema
     if (found !== undefined) {
       // The holder finished between our read and this attempt: its value answers, never written again.
       if (attempt.taken) miss.track(release(miss, lockKey, token));

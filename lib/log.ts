@@ -13,7 +13,7 @@ export interface Logger {
 }
 
 /** What kind of cache-layer failure happened. */
-export type FailureKind = 'read' | 'write' | 'delete' | 'decode' | 'encode' | 'ttl' | 'skipCache' | 'connection' | 'breaker' | 'refresh' | 'origin' | 'lock' | 'clock' | 'recovery' | 'closed' | 'tags' | 'l1';
+export type FailureKind = 'read' | 'write' | 'delete' | 'decode' | 'encode' | 'ttl' | 'skipCache' | 'connection' | 'breaker' | 'refresh' | 'origin' | 'lock' | 'clock' | 'recovery' | 'closed' | 'tags' | 'l1' | 'schema';
 
 /** Structured fields of a failure report. */
 export interface FailureFields {
@@ -49,7 +49,7 @@ const STORE_KINDS = new Set<unknown>(['read', 'write', 'delete', 'lock']);
  *   each kind, again after each recovery.
  * - `closed` (the cache was used after `close()`): once.
  * - `encode` (a result the serializer cannot store): the first of each function.
- * - Every other kind (`decode`, `ttl` …): the first of each kind for this logger.
+ * - Every other kind (`decode`, `ttl`, `schema` …): the first of each kind for this logger.
  *
  * It never throws: the sink's errors are swallowed.
  */
@@ -91,7 +91,9 @@ export function createQuietLogger(sink: (message: string) => void = (m) => conso
     seen.add(key);
     const until = STORE_KINDS.has(kind) ? `until ${store} has an outage and recovers` : 'for this cache';
     const which = fn === undefined ? `${String(kind)} failure` : `encode failure of ${fn}`;
-    write(`${message}${err} (only the first ${which} is logged ${until}; calls count theirs in stats.errors)`);
+    // Entries failing a schema are not errors: they have a counter of their own.
+    const counter = kind === 'schema' ? 'stats.invalid' : 'stats.errors';
+    write(`${message}${err} (only the first ${which} is logged ${until}; calls count theirs in ${counter})`);
   };
   return { warn: quiet, error: quiet };
 }

@@ -44,9 +44,14 @@ export interface CacheStats {
   lockTakeovers: number;
   /** Waits that passed the lock's `wait` bound: the origin ran here too (fail-open). */
   lockTimeouts: number;
+  /**
+   * Entries read from the cache that failed the function's `schema` (each also counted as the miss
+   * it became, or, when `migrate` turned it into the new shape, as the hit it became).
+   */
+  invalid: number;
 }
 
 /** A fresh set of zeroed counters. */
 export function createStats(): CacheStats {
-  return { hits: 0, l1Hits: 0, misses: 0, bypasses: 0, refreshes: 0, coalesced: 0, errors: 0, skipped: 0, stale: 0, staleIfError: 0, earlyRefreshes: 0, timeouts: 0, lockWaits: 0, lockTakeovers: 0, lockTimeouts: 0 };
+  return { hits: 0, l1Hits: 0, misses: 0, bypasses: 0, refreshes: 0, coalesced: 0, errors: 0, skipped: 0, stale: 0, staleIfError: 0, earlyRefreshes: 0, timeouts: 0, lockWaits: 0, lockTakeovers: 0, lockTimeouts: 0, invalid: 0 };
 }

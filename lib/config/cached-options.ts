@@ -13,6 +13,7 @@ import { DEFAULT_LOCK } from '../defaults.js';
 import { tagsProblem } from '../invalidation.js';
 import { timeoutSchema, type TimeoutOption } from './call-options.js';
 import type { FunctionOptionFields } from './resolve.js';
+import type { Migrate, SchemaInput, StandardSchema } from '../schema.js';
 
 /** Any function: cachette wraps sync and async functions alike (results are awaited). */
 export type AnyFunction = (...args: never[]) => unknown;
@@ -28,8 +29,8 @@ export type TtlOption<F extends AnyFunction> =
   | Duration
   | ((result: ResultOf<F>, args: Parameters<F>) => Duration | undefined);
 
-/** Options of {@link cached}. Validated when `cached()` is called. */
-export interface CachedOptions<F extends AnyFunction> {
+/** Options of {@link cached}. Validated when `cached()` is called. `S` is the type of the `schema` option. */
+export interface CachedOptions<F extends AnyFunction, S extends StandardSchema | undefined = StandardSchema | undefined> {
   /** The cache to use (from {@link createCache}). @defaultValue a process-wide memory cache */
   cache?: Cache;
   /**
@@ -133,6 +134,34 @@ export interface CachedOptions<F extends AnyFunction> {
    * @defaultValue false
    */
   lock?: boolean | LockOptions;
+  /**
+   * A Standard Schema (zod 4, valibot, …; sync or async) every value served from the cache passes
+   * first: store hits, in-process tier hits, stale values, a lock holder's value, `many()` items. An
+   * entry that fails it is a miss: the origin runs and overwrites it, it is counted in
+   * `stats.invalid` and reported once (kind `'schema'`, with the failing paths, never the value).
+   * The origin's own result is checked too: one that fails rejects the call with a `CacheSchemaError`
+   * and is not cached. The cached function resolves to the schema's output type (transforms apply).
+   * See the schemas guide (`docs/guides/schemas.md`).
+   * @defaultValue none: values are served as they were stored
+   * @example
+   * ```ts
+   * const User = z.object({ id: z.number(), name: z.string() });
+   * const getUser = cached(loadUser, { cache, ttl: '1h', schema: User }); // resolves to z.output<typeof User>
+   * ```
+   */
+  schema?: S;
+  /**
+   * Turns a cached value that fails the `schema` (an entry written by an older deploy) into the new
+   * shape instead of recomputing it: the result is checked by the schema, served, and written back
+   * for the entry's remaining TTL. A throw, a rejection or a result that fails the schema too makes
+   * the entry a miss. Needs a `schema`.
+   * @defaultValue none: an entry that fails the schema is recomputed
+   * @example
+   * ```ts
+   * migrate: (old) => ({ ...(old as object), name: (old as { fullName: string }).fullName }),
+   * ```
+   */
+  migrate?: Migrate<S extends StandardSchema ? SchemaInput<S> : unknown>;
 }
 
 /** Settings of the cross-process miss lock (`lock` option of {@link cached}). */
@@ -209,6 +238,12 @@ export const cachedOptionsSchema = z
       })
       .optional(),
     lock: booleanOr(lockObjectSchema, 'true, false or { ttl, wait, pollInterval, maxPollInterval }').optional(),
+    schema: z
+      .custom<StandardSchema>((value) => isObject(value) && isObject(value['~standard']) && typeof value['~standard'].validate === 'function', {
+        error: (issue) => `expected a Standard Schema (an object with ~standard.validate, e.g. a zod schema), received ${describeReceived(issue.input)}`,
+      })
+      .optional(),
+    migrate: fn('a function (old, info) => value').optional(),
   })
   .strict()
   .superRefine((value, ctx) => {
@@ -216,6 +251,9 @@ export const cachedOptionsSchema = z
       if (value[field] !== undefined && toMs(value[field]) !== 0 && value.ttl === undefined) {
         ctx.addIssue({ code: 'custom', path: [field], message: 'needs a ttl (entries without expiry never go stale)' });
       }
+    }
+    if (value.migrate !== undefined && value.schema === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['migrate'], message: 'needs a schema (only values that fail it are migrated)' });
     }
     if (value.key !== undefined && value.keyBuilder !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['keyBuilder'], message: 'cannot be combined with key (a fixed key ignores the arguments)' });
