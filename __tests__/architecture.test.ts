@@ -151,3 +151,14 @@ describe('import cycles', () => {
     }
   });
 });
+
+describe('the optional OpenTelemetry entry (cachette/otel)', () => {
+  it('is the only module that imports @opentelemetry/* (an optional peer dependency)', () => {
+    const importers = allModules().filter((file) => importsOf(readFileSync(join(lib, file), 'utf8')).some((spec) => spec.startsWith('@opentelemetry/')));
+    expect(importers).toEqual(['otel/index.ts']);
+  });
+
+  it('reads cachette only through its channels (observe.ts), never the engine or the cache', () => {
+    expect(libImportsOf('otel/index.ts')).toEqual(['observe.ts']);
+  });
+});

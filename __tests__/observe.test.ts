@@ -168,10 +168,12 @@ describe('the cachette:call channel', () => {
     await f('bob@example.com');
     const seen = JSON.stringify(contexts, (_key, value: unknown) => (value === Infinity ? 'Infinity' : value));
     expect(seen).not.toMatch(/alice|bob|value-of|example\.com/);
-    expect(contexts.map((c) => Object.keys(c).sort())).toEqual(Array(3).fill(['age', 'keyHash', 'lockWait', 'name', 'status', 'tier', 'ttl']));
+    expect(contexts.map((c) => Object.keys(c).sort())).toEqual(Array(3).fill(['age', 'forwarded', 'keyHash', 'lockWait', 'name', 'originMs', 'status', 'tier', 'ttl']));
     expect(contexts[0]?.keyHash).toMatch(/^[0-9a-f]{16}$/);
     expect(contexts[1]?.keyHash).toBe(contexts[0]?.keyHash);
     expect(contexts[2]?.keyHash).not.toBe(contexts[0]?.keyHash);
+    // The miss ran the origin (timed); the hit did not.
+    expect(contexts.map((c) => typeof c.originMs)).toEqual(['number', 'undefined', 'number']);
   });
 
   it('runs the call inside start.runStores, so a store bound to start is current in the origin', async () => {

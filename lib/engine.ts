@@ -1075,7 +1075,10 @@ async function originThenStore(plan: RunPlan): Promise<{ value: unknown; stored:
   const { ctx } = plan;
   const clock = ctx.cache.clock;
   const started = ctx.extras ? clock.now() : 0;
+  // Monotonic, for call records (`originMs`): one reading each side of the origin, on misses only.
+  const begun = performance.now();
   const value = await callOrigin(ctx, plan.args, plan.self, plan.run, plan.source);
+  plan.run.originMs = performance.now() - begun;
   // A wall clock set back while the origin ran must not give a negative duration (an unreadable header).
   const computeMs = ctx.extras ? Math.max(0, clock.now() - started) : 0;
   if (ctx.schema === undefined) return { value, stored: storeResult(plan, value, computeMs) };

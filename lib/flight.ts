@@ -33,6 +33,8 @@ export class FlightRun {
   lockWaited = false;
   /** The run was answered by the value another process's lock holder wrote, not by the origin. */
   fromStore = false;
+  /** How long its origin took, in ms, once it answered (runs that may store their result). */
+  originMs: number | undefined = undefined;
   #waiters = 1;
   #controller: AbortController | undefined;
   // Callers with timers or a signal. The run attaches one reaction to its promise and tells them from

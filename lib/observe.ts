@@ -54,6 +54,8 @@ export interface CallEvent {
   readonly tier: CallTier;
   /** Whether its origin run (this call's, or the one it joined) waited on the cross-process `lock` held by another process. */
   readonly lockWait: boolean;
+  /** The call went forward to the origin (see {@link CallMeta.forwarded}). */
+  readonly forwarded: boolean;
   /** The age of the value in ms, when known (0 for a value the origin just returned). */
   readonly age: number | undefined;
   /**
@@ -61,6 +63,11 @@ export interface CallEvent {
    * stored without expiry, `undefined` when unknown or not stored (a bypass).
    */
   readonly ttl: number | undefined;
+  /**
+   * How long the origin took in ms, when this call ran it or joined a run of it in this process
+   * (`undefined` for hits, for a pure `bypassCache` call, and for a value another process's lock holder wrote).
+   */
+  readonly originMs: number | undefined;
   /** Why the call rejected (set with `status: 'error'`). */
   readonly error?: unknown;
 }
@@ -187,8 +194,9 @@ export class CallRecord implements CallEvent {
   lockWait = false;
   age: number | undefined = undefined;
   ttl: number | undefined = undefined;
+  originMs: number | undefined = undefined;
   declare error?: unknown;
-  #forwarded = true;
+  forwarded = true;
   #entry: Entry | undefined;
   #raw: string | Uint8Array | HeldEntry | undefined;
   #run: FlightRun | undefined;
@@ -199,7 +207,7 @@ export class CallRecord implements CallEvent {
   served(status: 'hit' | 'stale', tier: 'l1' | 'store', entry: Entry, raw: string | Uint8Array | HeldEntry | undefined): void {
     this.status = status;
     this.tier = tier;
-    this.#forwarded = false;
+    this.forwarded = false;
     this.#entry = entry;
     this.#raw = raw;
   }
@@ -208,7 +216,7 @@ export class CallRecord implements CallEvent {
   ran(status: 'miss' | 'coalesced' | 'bypass' | 'refresh', run: FlightRun, ttlMs: number | undefined): void {
     this.status = status;
     this.tier = 'origin';
-    this.#forwarded = true;
+    this.forwarded = true;
     this.#run = run;
     this.age = 0;
     this.ttl = ttlMs === undefined ? undefined : ttlMs === Infinity ? Infinity : ttlMs;
@@ -227,6 +235,7 @@ export class CallRecord implements CallEvent {
     const run = this.#run;
     if (run !== undefined) {
       this.lockWait = run.lockWaited;
+      this.originMs = run.originMs;
       // A miss answered by the value another process's lock holder wrote came from the store.
       if (run.fromStore && this.tier === 'origin') this.tier = 'store';
     }
@@ -248,7 +257,7 @@ export class CallRecord implements CallEvent {
 
   /** What `withMeta` resolves to. */
   meta<T>(value: T): CallMeta<T> {
-    return { value, status: this.status as CallMeta['status'], age: this.age, ttl: this.ttl, tier: this.tier, forwarded: this.#forwarded };
+    return { value, status: this.status as CallMeta['status'], age: this.age, ttl: this.ttl, tier: this.tier, forwarded: this.forwarded };
   }
 }
 
@@ -268,6 +277,7 @@ export function observeCall(
   settle: (record: CallRecord) => void,
 ): Promise<unknown> {
   if (!traced) {
+    // withMeta alone: the record's fields are filled in, nothing is published.
     return answer().then(
       (value) => {
         settle(record);
@@ -295,6 +305,7 @@ export function observeCall(
         return value;
       },
       (error: unknown) => {
+        settle(record);
         record.status = 'error';
         record.error = error;
         calls.error.publish(record);
