@@ -147,7 +147,7 @@ function heldValue(ctx: FunctionContext, tier: Tier, key: string, args: unknown[
     ctx.stats.hits++;
   }
   ctx.stats.l1Hits++;
-  call?.record?.served('hit', 'l1', entry, held.copies);
+  call?.record?.served('hit', 'l1', entry, held.copies, held.storeExpiresAt);
   const extendMs = call?.ttlMs === undefined || call.ttlMs === 0 ? undefined : call.ttlMs + ctx.staleWindowMs;
   if (extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit) ctx.cache.extendInTier(key, extendMs);
   if (held.copies === undefined) return entry.value;

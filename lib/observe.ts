@@ -200,11 +200,16 @@ export class CallRecord implements CallEvent {
   #entry: Entry | undefined;
   #raw: string | Uint8Array | HeldEntry | undefined;
   #run: FlightRun | undefined;
+  #expiresAt: number | undefined;
 
   constructor(readonly name: string) {}
 
-  /** Answered from a stored entry (`raw`: its payload, to read its times when `entry` has none). */
-  served(status: 'hit' | 'stale', tier: 'l1' | 'store', entry: Entry, raw: string | Uint8Array | HeldEntry | undefined): void {
+  /**
+   * Answered from a stored entry (`raw`: its payload, to read its times when `entry` has none;
+   * `expiresAt`: when the tier knows the entry expires in the store, the ttl's source without them).
+   */
+  served(status: 'hit' | 'stale', tier: 'l1' | 'store', entry: Entry, raw: string | Uint8Array | HeldEntry | undefined, expiresAt?: number): void {
+    this.#expiresAt = expiresAt;
     this.status = status;
     this.tier = tier;
     this.forwarded = false;
@@ -249,7 +254,11 @@ export class CallRecord implements CallEvent {
         // it decoded once already; without its times the age stays unknown
       }
     }
-    if (entry.createdAt === 0) return;
+    if (entry.createdAt === 0) {
+      // A tier hit of an entry without its times: the store's expiry, as the tier read it, is its freshness.
+      if (this.#expiresAt !== undefined) this.ttl = this.#expiresAt === Infinity ? Infinity : this.#expiresAt - now;
+      return;
+    }
     const age = Math.max(0, now - entry.createdAt);
     this.age = age;
     this.ttl = entry.ttlMs === undefined ? Infinity : entry.ttlMs - age;

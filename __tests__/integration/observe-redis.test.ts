@@ -76,6 +76,10 @@ describe('call outcomes on Redis', () => {
     expect([first.status, first.tier, second.status, second.tier, third.status, third.tier]).toEqual(['miss', 'origin', 'hit', 'store', 'hit', 'l1']);
     expect(second.ttl).toBeGreaterThan(0);
     expect(second.ttl).toBeLessThanOrEqual(60_000);
+    // The tier holds the entry without its header's times: its ttl is the Redis TTL the tier read; its age is unknown.
+    expect(third.ttl).toBeGreaterThan(0);
+    expect(third.ttl).toBeLessThanOrEqual(60_000);
+    expect(third.age).toBeUndefined();
     expect(calls.slice(0, 2)).toEqual(['miss origin', 'hit store']);
     expect(calls.at(-1)).toBe('hit l1');
     expect(f.stats.l1Hits).toBe(calls.filter((line) => line === 'hit l1').length);
