@@ -6,7 +6,8 @@
 //   BENCH_ROUNDS       measured rounds per scenario (default 12)
 //   BENCH_WARMUP_MS    unmeasured warm-up per contestant and scenario, ms (default 300)
 //   BENCH_SCENARIOS    comma list of scenario ids (or groups: `many`, `tags`, `cluster`, `memory`, `tier`, `l1`) to run, or of ids and
-//                      groups to skip, each written with a leading '-' (`-cluster`); default: all
+//                      groups to skip, each written with a leading '-' (`-cluster`); default: all but `codecs`, which
+//                      runs only when named (bench/codecs.mjs: every serializer and compression, no Redis, about 3 min)
 //   BENCH_CONTESTANTS  comma list of contestant ids to run (default: all that load)
 //   BENCH_NO_TRAP=1    skip the "node-redis default command timeout" phase
 //   BENCH_INVALIDATIONS  timed repetitions of each invalidation and first call in the tags phase (300)
@@ -25,6 +26,7 @@ import { pathToFileURL } from 'node:url';
 import { cached, createCache } from 'cachette';
 import { createClient, createCluster } from 'redis';
 import { startCluster } from './cluster.mjs';
+import { measureCodecs, renderCodecs } from './codecs.mjs';
 import { measureL1Latency, renderL1Latency } from './l1-latency.mjs';
 import { measureTier, renderTier, TIER_SCENARIOS } from './tier.mjs';
 
@@ -633,6 +635,9 @@ async function main() {
   const l1Latency = [];
   for (const { topology } of L1_LATENCY) l1Latency.push(await measureL1Latency({ topology }));
 
+  // Serializers and compression, on this build's modules (no Redis): only when named.
+  const codecs = ONLY_SCENARIOS?.includes('codecs') ? await measureCodecs(new URL('../dist/esm/', import.meta.url).pathname) : undefined;
+
   const report = renderReport({ machine, startedAt, port, results, commands, contestants, trap, stats });
   if (down !== undefined) report.text += '\n\n' + renderRedisDown(down);
   if (many !== undefined) report.text += '\n\n' + renderMany(many);
@@ -641,12 +646,13 @@ async function main() {
   if (cluster !== undefined) report.text += '\n\n' + renderCluster(cluster);
   if (tier !== undefined) report.text += '\n\n' + renderTier(tier);
   if (l1Latency.length > 0) report.text += '\n\n' + renderL1Latency(l1Latency);
+  if (codecs !== undefined) report.text += '\n\n## Serializers and compression\n\n' + renderCodecs(codecs);
   console.log('\n' + report.text);
   await mkdir(OUT_DIR, { recursive: true });
   await writeFile(new URL('results.md', OUT_DIR), report.text + '\n');
   await writeFile(
     new URL('results.json', OUT_DIR),
-    JSON.stringify({ startedAt, machine, settings: { ROUND_MS, ROUNDS, WARMUP_MS, HOT_KEYS, TTL_MS }, commands, results, trap, down, many, tags, memory, cluster, tier, l1Latency, cachetteStats: stats }, null, 2) + '\n',
+    JSON.stringify({ startedAt, machine, settings: { ROUND_MS, ROUNDS, WARMUP_MS, HOT_KEYS, TTL_MS }, commands, results, trap, down, many, tags, memory, cluster, tier, l1Latency, codecs, cachetteStats: stats }, null, 2) + '\n',
   );
   console.log(`(also written to .bench-tmp/results.md and .bench-tmp/results.json)`);
   const phaseErrors = (many?.stats.errors ?? 0) + (tags?.stats.errors ?? 0) + (tags?.firstCalls?.served ?? 0) + (tags?.invalidation?.servedAfter ?? 0) + (cluster?.stats.errors ?? 0) + l1Latency.reduce((sum, run) => sum + run.staleAfterReceived + run.regressions, 0);
