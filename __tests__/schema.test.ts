@@ -215,6 +215,16 @@ describe('what is stored', () => {
   });
 });
 
+describe('withMeta()', () => {
+  it("resolves to the schema's output with the hit's metadata", async () => {
+    const { cache } = setup();
+    const Upper = z.string().transform((text) => text.toUpperCase());
+    const f = cached(async (word: string) => word, { cache, name: 'metaUpper', ttl: '1m', schema: Upper });
+    expect(await f.withMeta('a')).toMatchObject({ value: 'A', status: 'miss' });
+    expect(await f.withMeta('a')).toMatchObject({ value: 'A', status: 'hit' });
+  });
+});
+
 describe('many()', () => {
   it('checks every item: those that fail are misses, the others hits', async () => {
     const { cache } = setup();
