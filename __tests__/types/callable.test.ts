@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { expectTypeOf } from 'expect-type';
-import { cached, createCache, type CachedFunction, type CacheStats, type CallArgs, type CallOptions, type OwnOptionNames, type ResultOf } from '../../lib/index.js';
+import { cached, createCache, type CachedFunction, type CacheStats, type CallArgs, type CallMeta, type CallOptions, type OwnOptionNames, type ResultOf } from '../../lib/index.js';
 
 interface Product {
   id: number;
@@ -107,6 +107,17 @@ describe('call signatures', () => {
     // @ts-expect-error call options are not an argument of callWith's tail
     expectTypeOf(f.callWith).toBeCallableWith({}, 1, { ttl: 5 });
     expect(await f.callWith({ bypassCache: true }, 2)).toEqual({ id: 2, region: 'us' });
+  });
+
+  it('types withMeta with the call arguments and a CallMeta of the result', async () => {
+    expectTypeOf(f.withMeta).toBeCallableWith(1, 'eu');
+    expectTypeOf(f.withMeta).toBeCallableWith(1, { ttl: '5m' });
+    expectTypeOf(f.withMeta).returns.toEqualTypeOf<Promise<CallMeta<Product>>>();
+    // @ts-expect-error the id is a number
+    expectTypeOf(f.withMeta).toBeCallableWith('1');
+    const meta = await f.withMeta(3, { bypassCache: true });
+    expectTypeOf(meta.status).toEqualTypeOf<'hit' | 'stale' | 'miss' | 'coalesced' | 'bypass' | 'refresh'>();
+    expect(meta).toMatchObject({ value: { id: 3, region: 'us' }, status: 'bypass', tier: 'origin' });
   });
 });
 
