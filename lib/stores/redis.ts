@@ -408,7 +408,7 @@ export class RedisStore implements Store<string | Buffer> {
    */
   watchKeys(prefix: string, listener: KeyWatchListener): KeyWatch {
     const replicas = (this.#cluster as { _options?: { useReplicas?: boolean } } | undefined)?._options?.useReplicas === true;
-    if (replicas && this.#binary) throw new CacheConfigError('cachette: l1 with a binary serializer cannot read from masters only on a cluster with useReplicas: turn useReplicas off', 'l1');
+    if (replicas && this.#binary) throw new CacheConfigError('cachette: l1 cannot read from masters only on a cluster with useReplicas when entries are read as bytes (a binary serializer, or compression): turn useReplicas off', 'l1');
     const watch = new RedisKeyWatch({ prefix, listener, topology: this.#topology(), intervalMs: WATCH_INTERVAL_MS, redact: this.#redact });
     this.#watch = watch;
     return watch;
