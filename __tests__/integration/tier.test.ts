@@ -73,6 +73,14 @@ describe('l1 options', () => {
     expect(() => createCache({ store: { type: 'memory' }, l1: { maxEntries: 10 } })).toThrow(/l1: needs a Redis store/);
   });
 
+  it('refuses l1 on a cluster with useReplicas when entries are read as bytes (fills must read masters)', () => {
+    const store = { type: 'redis' as const, cluster: { rootNodes: [{ url: 'redis://127.0.0.1:1' }], useReplicas: true } };
+    expect(() => createCache({ store, serializer: 'msgpack', l1: { maxEntries: 10 } })).toThrow(/l1: .*useReplicas/);
+    expect(() => createCache({ store, compression: { threshold: 1024 }, l1: { maxEntries: 10 } })).toThrow(CacheConfigError);
+    const text = createCache({ store, l1: { maxEntries: 10 }, logger });
+    opened.push(text);
+  });
+
   it('validates every field of l1 with a message that names it', () => {
     const store = { type: 'redis' as const, url: 'redis://127.0.0.1:1' };
     expect(() => createCache({ store, l1: {} as never })).toThrow(/l1\.maxEntries/);

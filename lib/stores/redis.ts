@@ -408,7 +408,7 @@ export class RedisStore implements Store<string | Buffer> {
    */
   watchKeys(prefix: string, listener: KeyWatchListener): KeyWatch {
     const replicas = (this.#cluster as { _options?: { useReplicas?: boolean } } | undefined)?._options?.useReplicas === true;
-    if (replicas && this.#binary) throw new CacheConfigError('cachette: l1 cannot read from masters only on a cluster with useReplicas when entries are read as bytes (a binary serializer, or compression): turn useReplicas off', 'l1');
+    if (replicas && this.#binary) throw new CacheConfigError('cachette: l1: fills cannot read from masters only on a cluster with useReplicas when entries are read as bytes (a binary serializer, or compression): turn useReplicas off', 'l1');
     const watch = new RedisKeyWatch({ prefix, listener, topology: this.#topology(), intervalMs: WATCH_INTERVAL_MS, redact: this.#redact });
     this.#watch = watch;
     return watch;
@@ -427,7 +427,7 @@ export class RedisStore implements Store<string | Buffer> {
     }
     if (this.#sentinel) {
       const settings = this.#sentinelOptions;
-      if (settings === undefined) throw new CacheConfigError('cachette: l1 needs the Sentinel settings to open its tracking connections: pass store.sentinel instead of your own sentinel object', 'l1');
+      if (settings === undefined) throw new CacheConfigError('cachette: l1: needs the Sentinel settings to open its tracking connections: pass store.sentinel instead of your own sentinel object', 'l1');
       const sentinel = this.#client as unknown as { getMasterNode(): { host: string; port: number } | undefined };
       const node = (settings.nodeClientOptions ?? {}) as { socket?: Record<string, unknown> };
       const primary = (): string | undefined => {
@@ -444,7 +444,7 @@ export class RedisStore implements Store<string | Buffer> {
       };
     }
     const client = this.#client as unknown as { duplicate?: (overrides: Record<string, unknown>) => unknown };
-    if (typeof client.duplicate !== 'function') throw new CacheConfigError('cachette: l1 needs a node-redis client it can duplicate() for its tracking connection', 'l1');
+    if (typeof client.duplicate !== 'function') throw new CacheConfigError('cachette: l1: needs a node-redis client it can duplicate() for its tracking connection', 'l1');
     return {
       masters: () => ['redis'],
       masterOf: () => 'redis',
