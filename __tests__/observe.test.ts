@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { channel, tracingChannel } from 'node:diagnostics_channel';
 import { cached, CALL_CHANNEL, createCache, INVALIDATE_CHANNEL, MemoryStore, type CallEvent, type InvalidateEvent } from '../lib/index.js';
+import { CallRecord, observeCall } from '../lib/observe.js';
 import { deferred, flush } from './helpers/deferred.js';
 import { fakeClock } from './helpers/fake-clock.js';
 
@@ -193,6 +194,24 @@ describe('the cachette:call channel', () => {
     );
     await f();
     expect(seen).toBe('span of f');
+  });
+});
+
+describe('a call that throws instead of rejecting', () => {
+  it.each([true, false])('still settles as a rejection, and is published as an error (traced: %s)', async (traced) => {
+    const { lines } = recordCalls();
+    const boom = new Error('thrown synchronously');
+    const answer = (): Promise<unknown> => {
+      throw boom;
+    };
+    const record = new CallRecord('f');
+    let call: Promise<unknown> | undefined;
+    expect(() => {
+      call = observeCall(record, 'key', traced, answer, () => {});
+    }).not.toThrow();
+    await expect(call).rejects.toBe(boom);
+    expect(record.status).toBe('error');
+    expect(lines).toEqual(traced ? ['start f', 'error f error origin', 'asyncEnd f error origin'] : []);
   });
 });
 

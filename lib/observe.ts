@@ -176,6 +176,15 @@ export function publishL1(make: () => L1Event): void {
   if (l1Events.hasSubscribers) l1Events.publish(make());
 }
 
+/** What `answer` returns, or a rejection with what it threw: a call always settles, never throws. */
+function settled(answer: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return answer();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /** 16 hex digits of the key's SHA-256. */
 function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
@@ -287,7 +296,7 @@ export function observeCall(
 ): Promise<unknown> {
   if (!traced) {
     // withMeta alone: the record's fields are filled in, nothing is published.
-    return answer().then(
+    return settled(answer).then(
       (value) => {
         settle(record);
         return value;
@@ -300,12 +309,8 @@ export function observeCall(
   }
   record.keyHash = hashKey(key);
   return calls.start.runStores(record, () => {
-    let promise: Promise<unknown>;
-    try {
-      promise = answer();
-    } finally {
-      calls.end.publish(record);
-    }
+    const promise = settled(answer);
+    calls.end.publish(record);
     return promise.then(
       (value) => {
         settle(record);

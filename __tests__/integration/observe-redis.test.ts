@@ -96,6 +96,18 @@ describe('call outcomes on Redis', () => {
     expect(l1[0]).toEqual({ event: 'down', namespace: 'obs' });
     expect(l1.at(-1)).toEqual({ event: 'ready', namespace: 'obs' });
   });
+
+  it('publishes a flush when Redis announces that every key changed (FLUSHALL)', async () => {
+    const cache = createCache({ store: { type: 'redis', url: redis.url }, namespace: 'obs', logger: quiet, l1: { maxEntries: 100 } });
+    opened.push(cache);
+    await waitUntil(() => cache.health().l1?.state === 'ready');
+    const l1 = listen<L1Event>(L1_CHANNEL);
+    const flushes = cache.health().l1?.flushes ?? 0;
+    await redis.admin.flushAll();
+    await waitUntil(() => l1.length > 0);
+    expect(l1).toEqual([{ event: 'flush', namespace: 'obs' }]);
+    expect(cache.health().l1?.flushes).toBe(flushes + 1);
+  });
 });
 
 describe('breaker state changes on Redis', () => {
