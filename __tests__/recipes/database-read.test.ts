@@ -30,14 +30,18 @@ describe('recipe: a cached database read', () => {
     expect(run.lines).toEqual([
       'store: redis, with the in-process tier (l1)',
       'getUser(1) → ada@example.com  miss from origin  queries: 1',
-      'getUser(1) → ada@example.com  hit from store  queries: 1',
+      // A copy is held once Redis's announcement of the miss's write has come in on the tier's own
+      // connection, which may be after the first hit or two: which of those came from Redis varies.
+      expect.stringMatching(/^getUser\(1\) → ada@example\.com {2}hit from (store|l1) {2}queries: 1$/),
+      expect.stringMatching(/^getUser\(1\) → ada@example\.com {2}hit from (store|l1) {2}queries: 1$/),
+      expect.stringMatching(/^getUser\(1\) → ada@example\.com {2}hit from (store|l1) {2}queries: 1$/),
       'getUser(1) → ada@example.com  hit from l1  queries: 1',
       UPDATE,
       'getUser(1) → ada@lovelace.dev  miss from origin  queries: 2',
       'getUser(1) → ada@lovelace.dev  hit from store  queries: 2',
       'getUser(3) → null  miss from origin  queries: 3',
       'getUser(3) → null  hit from store  queries: 3',
-      'stats: hits 4 (l1 1), misses 3; database queries 3',
+      expect.stringMatching(/^stats: hits 6 \(l1 [1-4]\), misses 3; database queries 3$/),
     ]);
     // What the recipe left in Redis: the row read after the update, under a key a reader can find.
     expect(await redis.admin.get('recipes-db:getUser:1')).toContain('"email":"ada@lovelace.dev"');
@@ -50,14 +54,13 @@ describe('recipe: a cached database read', () => {
     expect(run.lines).toEqual([
       'store: memory',
       'getUser(1) → ada@example.com  miss from origin  queries: 1',
-      'getUser(1) → ada@example.com  hit from store  queries: 1',
-      'getUser(1) → ada@example.com  hit from store  queries: 1',
+      ...Array<string>(4).fill('getUser(1) → ada@example.com  hit from store  queries: 1'),
       UPDATE,
       'getUser(1) → ada@lovelace.dev  miss from origin  queries: 2',
       'getUser(1) → ada@lovelace.dev  hit from store  queries: 2',
       'getUser(3) → null  miss from origin  queries: 3',
       'getUser(3) → null  hit from store  queries: 3',
-      'stats: hits 4 (l1 0), misses 3; database queries 3',
+      'stats: hits 6 (l1 0), misses 3; database queries 3',
     ]);
   }, 60_000);
 });
