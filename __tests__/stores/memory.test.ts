@@ -282,3 +282,16 @@ describe('MemoryStore maxBytes', () => {
     expect([store.get('a'), store.bytes]).toEqual([payload('A'), 20]);
   });
 });
+
+describe('MemoryStore remaining ttl', () => {
+  it('never reports more than the ttl just set, with no clock given (a time read a moment before the write is not reused)', () => {
+    const store = new MemoryStore();
+    let over = 0;
+    for (let i = 0; i < 2000; i++) {
+      store.get('k'); // reads the time
+      store.set('k', 'v', 1000);
+      if ((store.ttlOf('k') as number) > 1000) over++;
+    }
+    expect(over).toBe(0);
+  });
+});

@@ -217,7 +217,7 @@ function table<V extends MemoryPayload | Slot>(maxSize: number, sizeOf: (value: 
     // lru-cache reads time through `perf`; an injected clock makes expiry testable without sleeping.
     // The offset keeps a clock that reads 0 from looking like lru-cache's "no start time" marker.
     ...(time ? { perf: { now: () => time.now() + CLOCK_OFFSET } } : {}),
-    ttlResolution: time || clock === systemClock ? 0 : 1,
+    ttlResolution: 0,
   });
 }
 
