@@ -12,6 +12,7 @@ import { CacheSchemaError } from './errors.js';
  * synchronously or as a Promise. zod 4 and valibot schemas are ones.
  */
 export interface StandardSchema<Input = unknown, Output = Input> {
+  /** The Standard Schema interface: what cachette calls to check a value. */
   readonly '~standard': StandardSchemaProps<Input, Output>;
 }
 
@@ -24,16 +25,43 @@ export interface StandardSchemaProps<Input = unknown, Output = Input> {
   /** Check `value`: the output on success, the issues on failure; may answer a Promise. */
   readonly validate: (value: unknown) => StandardResult<Output> | Promise<StandardResult<Output>>;
   /** Carries the input and output types for inference only (absent at run time). */
-  readonly types?: { readonly input: Input; readonly output: Output } | undefined;
+  readonly types?:
+    | {
+        /** The type the schema accepts. */
+        readonly input: Input;
+        /** The type the schema outputs. */
+        readonly output: Output;
+      }
+    | undefined;
 }
 
 /** What `validate` answers: `{ value }` when valid, `{ issues }` when not. */
-export type StandardResult<Output> = { readonly value: Output; readonly issues?: undefined } | { readonly issues: ReadonlyArray<StandardIssue> };
+export type StandardResult<Output> =
+  | {
+      /** The schema's output for a valid value. */
+      readonly value: Output;
+      /** Absent when the value is valid. */
+      readonly issues?: undefined;
+    }
+  | {
+      /** What is wrong with the value (at least one). */
+      readonly issues: ReadonlyArray<StandardIssue>;
+    };
 
 /** One problem found by a schema. cachette reads only its `path`. */
 export interface StandardIssue {
+  /** The schema's message (never logged by cachette: it may quote the value). */
   readonly message: string;
-  readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined;
+  /** Where in the value the problem is: keys, or segments holding a key. */
+  readonly path?:
+    | ReadonlyArray<
+        | PropertyKey
+        | {
+            /** One key of the path. */
+            readonly key: PropertyKey;
+          }
+      >
+    | undefined;
 }
 
 /** The type a schema outputs (what a cached function with this `schema` resolves to). */
