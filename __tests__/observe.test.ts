@@ -68,6 +68,29 @@ describe('the cachette:call channel', () => {
     expect(getUser.stats).toMatchObject({ hits: 1, misses: 2, bypasses: 1, refreshes: 2 });
   });
 
+  it('traces each item of many() as the call it stands for', async () => {
+    const { cache } = setup();
+    const f = cached(
+      async (id: number) => {
+        if (id === 3) throw new Error('no 3');
+        return { id };
+      },
+      { cache, name: 'f', ttl: '1m' },
+    );
+    await f(1);
+    const { lines, contexts } = recordCalls();
+    await expect(f.many([[1], [2], [1], [3]])).rejects.toThrow('no 3');
+    await flush();
+    expect(lines.filter((line) => line.startsWith('start'))).toHaveLength(4);
+    expect(lines.filter((line) => !line.startsWith('start')).sort()).toEqual(['asyncEnd f error origin', 'asyncEnd f hit store', 'asyncEnd f hit store', 'asyncEnd f miss origin', 'error f error origin'].sort());
+    expect(contexts[0]?.keyHash).toBe(contexts[2]?.keyHash);
+    expect(contexts[0]?.keyHash).not.toBe(contexts[1]?.keyHash);
+    const joined = cached(async (id: number) => ({ id }), { cache, name: 'joined', ttl: '1m' });
+    lines.length = 0;
+    await joined.many([[5], [5]]);
+    expect(lines.filter((line) => !line.startsWith('start'))).toEqual(['asyncEnd joined miss origin', 'asyncEnd joined coalesced origin']);
+  });
+
   it('marks a miss that joined a run in flight as coalesced', async () => {
     const { cache } = setup();
     const { lines } = recordCalls();

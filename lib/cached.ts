@@ -245,6 +245,39 @@ export function cached<F extends AnyFunction, S extends StandardSchema | undefin
     return observeCall(noted, key, traced, () => execute(ctx, key, args, observed, self), settle);
   };
 
+  /**
+   * `many()` while `cachette:call` has subscribers: every item is traced as the single call it stands
+   * for (its own record and events), while the items are still read and run together.
+   */
+  const tracedMany = (keys: string[], list: unknown[][], call: ResolvedCall | undefined, self: unknown): Promise<unknown[]> => {
+    const records = keys.map(() => new CallRecord(name));
+    const answers: Array<(answer: Promise<unknown>) => void> = [];
+    const items = records.map((record, i) =>
+      observeCall(record, keys[i] as string, true, () => new Promise<unknown>((resolve) => answers.push(resolve)), settle),
+    );
+    // The items' own promises only carry the events: the caller gets the batch's.
+    for (const item of items) item.catch(noop);
+    let answered = false;
+    const all = executeMany(
+      ctx,
+      keys,
+      list,
+      call,
+      self,
+      records.map((record) => ({ ...(call ?? PLAIN_CALL), record })),
+      // Each item settles as it did (one may reject while the others have values).
+      (results) => {
+        answered = true;
+        results.forEach((result, i) => answers[i]?.(Promise.resolve(result)));
+      },
+    );
+    // Refused before any item was answered (an aborted signal): every item ends with that error.
+    all.catch((error: unknown) => {
+      if (!answered) for (const answer of answers) answer(Promise.reject(error));
+    });
+    return all;
+  };
+
   const withOptions = (options: CallOptions, args: unknown[], self: unknown, record?: CallRecord): Promise<unknown> => {
     let call: ResolvedCall;
     try {
@@ -313,7 +346,8 @@ export function cached<F extends AnyFunction, S extends StandardSchema | undefin
             list.push([...(args as unknown[])]);
             keys.push(keyOf(list[i] as unknown[]));
           }
-          return executeMany(ctx, keys, list, call, helperThis(this));
+          if (!calls.hasSubscribers) return executeMany(ctx, keys, list, call, helperThis(this));
+          return tracedMany(keys, list, call, helperThis(this));
         } catch (error) {
           return Promise.reject(error);
         }
@@ -384,3 +418,5 @@ export function isCallOptions(value: unknown, position: number, declaredParamete
   for (const key of keys) if (CALL_OPTION_NAMES.has(key)) known++;
   return known === keys.length || (beyondParameters && known > 0);
 }
+
+function noop(): void {}

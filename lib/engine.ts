@@ -437,7 +437,11 @@ export async function executeMany(
   argsList: readonly unknown[][],
   call: ResolvedCall | undefined,
   self: unknown,
+  itemCalls?: readonly ResolvedCall[],
+  eachItem?: (results: readonly unknown[]) => void,
 ): Promise<unknown[]> {
+  // Per item, when the items are recorded (traced): the call options with the item's own record.
+  const callOf = itemCalls === undefined ? (): ResolvedCall | undefined => call : (i: number): ResolvedCall | undefined => itemCalls[i];
   if (call?.signal !== undefined) {
     const refused = refuseAborted(call.signal);
     if (refused !== undefined) return refused as Promise<never>;
@@ -464,7 +468,7 @@ export async function executeMany(
       rest = [];
       for (let u = 0; u < unique.length; u++) {
         const i = unique[u] as number;
-        const held = heldValue(ctx, tier, keys[i] as string, argsList[i] as unknown[], call, self);
+        const held = heldValue(ctx, tier, keys[i] as string, argsList[i] as unknown[], callOf(i), self);
         if (held === NOT_HELD) {
           rest.push(u);
         } else {
@@ -499,10 +503,13 @@ export async function executeMany(
       const raw = raws[r];
       const expected = stamped.expected[r];
       expectedList[u] = expected;
+      const record = callOf(i)?.record;
+      const staleBefore = ctx.stats.stale;
       const judged = checked !== undefined ? checked[r] : raw === undefined ? undefined : judgeRead(ctx, keys[i] as string, argsList[i] as unknown[], raw, self, expected);
       if (judged !== undefined && !(judged instanceof StaleFallback)) {
         answers[u] = judged.value;
         served[u] = true;
+        if (record !== undefined) noteServed(ctx, record, staleBefore, judged, raw);
         continue;
       }
       const fallback = judged?.entry;
@@ -511,7 +518,7 @@ export async function executeMany(
         fallbacks.push(fallback);
       } else {
         // No batch, or a run in flight to join: exactly what a single call's miss does.
-        answers[u] = missWithFallback(ctx, keys[i] as string, argsList[i] as unknown[], call, fallback, self, undefined, expected);
+        answers[u] = missWithFallback(ctx, keys[i] as string, argsList[i] as unknown[], callOf(i), fallback, self, undefined, expected);
       }
     }
   } else {
@@ -525,30 +532,40 @@ export async function executeMany(
     const args = argsList[i] as unknown[];
     const source = sources?.[r];
     answers[u] = reading
-      ? missWithFallback(ctx, key, args, call, fallbacks[r], self, source, expectedList[u])
-      : waitFor(ctx, unreadRun(ctx, key, args, call as ResolvedCall, self, source), call, undefined, staleServed);
+      ? missWithFallback(ctx, key, args, callOf(i), fallbacks[r], self, source, expectedList[u])
+      : waitFor(ctx, unreadRun(ctx, key, args, callOf(i) as ResolvedCall, self, source), call, undefined, staleServed);
   }
   const results: unknown[] = new Array(keys.length);
   for (let i = 0; i < keys.length; i++) {
     const u = firstOf.get(keys[i] as string) as number;
-    if (unique[u] !== i) countDuplicate(ctx, call, reading && served[u] === true);
+    if (unique[u] !== i) {
+      const status = countDuplicate(ctx, call, reading && served[u] === true);
+      const first = callOf(unique[u] as number)?.record;
+      if (first !== undefined) callOf(i)?.record?.sameAs(first, status);
+    }
     results[i] = answers[u];
   }
+  eachItem?.(results);
   return Promise.all(results);
 }
 
 /** A repeated item of one `many()` call, answered by its first occurrence: counted as that kind of call. */
-function countDuplicate(ctx: FunctionContext, call: ResolvedCall | undefined, served: boolean): void {
+function countDuplicate(ctx: FunctionContext, call: ResolvedCall | undefined, served: boolean): 'hit' | 'bypass' | 'refresh' | 'coalesced' {
   if (served) {
     ctx.stats.hits++;
-  } else if (call?.bypass === true) {
-    ctx.stats.bypasses++;
-  } else if (call?.refresh === true) {
-    ctx.stats.refreshes++;
-  } else {
-    ctx.stats.misses++;
-    ctx.stats.coalesced++;
+    return 'hit';
   }
+  if (call?.bypass === true) {
+    ctx.stats.bypasses++;
+    return 'bypass';
+  }
+  if (call?.refresh === true) {
+    ctx.stats.refreshes++;
+    return 'refresh';
+  }
+  ctx.stats.misses++;
+  ctx.stats.coalesced++;
+  return 'coalesced';
 }
 
 /**

@@ -236,6 +236,22 @@ export class CallRecord implements CallEvent {
     this.ttl = ttlMs === undefined ? undefined : ttlMs === Infinity ? Infinity : ttlMs;
   }
 
+  /**
+   * A repeated item of one `many()` call, answered by its first occurrence `first`: the same source,
+   * as `status` (a hit when `first` was served, a coalesced miss when it ran).
+   */
+  sameAs(first: CallRecord, status: CallStatus): void {
+    this.status = status;
+    this.tier = first.tier;
+    this.forwarded = first.forwarded;
+    this.#entry = first.#entry;
+    this.#raw = first.#raw;
+    this.#run = first.#run;
+    this.#expiresAt = first.#expiresAt;
+    this.age = first.age;
+    this.ttl = first.ttl;
+  }
+
   /** The origin run failed or was slow, and a stale entry answered (`staleIfError`, `timeout.soft`). */
   fellBack(entry: Entry): void {
     this.status = 'stale';
