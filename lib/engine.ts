@@ -148,8 +148,8 @@ function heldValue(ctx: FunctionContext, tier: Tier, key: string, args: unknown[
   }
   ctx.stats.l1Hits++;
   call?.record?.served('hit', 'l1', entry, held.copies, held.storeExpiresAt);
-  const extendMs = call?.ttlMs === undefined || call.ttlMs === 0 ? undefined : call.ttlMs + ctx.staleWindowMs;
-  if (extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit) ctx.cache.extendInTier(key, extendMs);
+  const extendMs = extensionOf(ctx, call);
+  if (extendMs !== undefined) ctx.cache.extendInTier(key, extendMs);
   if (held.copies === undefined) return entry.value;
   // 'copied': a private copy per hit, as a store hit would decode it (it decoded once already, so
   // this does not fail; if it did, the store path would answer and report it).
@@ -210,9 +210,7 @@ function noteServed(ctx: FunctionContext, record: CallRecord, staleBefore: numbe
 async function readThrough(ctx: FunctionContext, key: string, args: unknown[], call: ResolvedCall | undefined, self: unknown): Promise<unknown> {
   // The read is inlined (not a helper) to keep one async frame on the hit path.
   const store = ctx.store;
-  // With stale windows the physical TTL is ttl + window: an extension keeps the window. A per-call
-  // ttl of 0 leaves the entry as it is.
-  const extendMs = call?.ttlMs === undefined || call.ttlMs === 0 ? undefined : call.ttlMs + ctx.staleWindowMs;
+  const extendMs = extensionOf(ctx, call);
   let raw: Read;
   // The stamps an entry must carry to be served (and that a run started here writes with); a tagged
   // function's include its tag records, read below.
@@ -236,19 +234,46 @@ async function readThrough(ctx: FunctionContext, key: string, args: unknown[], c
     raw = read.raw;
     expected = read.expected;
   }
-  const record = call?.record;
-  const staleBefore = record === undefined ? 0 : ctx.stats.stale;
-  let judged: Entry | StaleFallback | undefined;
-  if (raw === undefined) judged = undefined;
-  else if (ctx.schema === undefined) judged = judgeRead(ctx, key, args, raw, self, expected);
-  else {
-    const checked = judgeChecked(ctx, key, args, raw, self, expected);
-    judged = checked instanceof Promise ? await checked : checked;
-  }
+  const staleBefore = ctx.stats.stale;
+  const judging = judge(ctx, key, args, raw, self, expected);
+  return answerJudged(ctx, key, args, call, self, judging instanceof Promise ? await judging : judging, raw, expected, staleBefore);
+}
+
+/** What the payload read for `key` is worth (see {@link judgeRead}); checked by the function's `schema` first when it has one. */
+function judge(ctx: FunctionContext, key: string, args: unknown[], raw: Read, self: unknown, expected: string | undefined): MaybePromise<Entry | StaleFallback | undefined> {
+  if (raw === undefined) return undefined;
+  return ctx.schema === undefined ? judgeRead(ctx, key, args, raw, self, expected) : judgeChecked(ctx, key, args, raw, self, expected);
+}
+
+/**
+ * Answer a call from what its read was judged to be worth: the entry's value (noted on the call's
+ * record, `staleBefore` being the stale counter before the judgement), or a miss with its stale fallback.
+ */
+function answerJudged(
+  ctx: FunctionContext,
+  key: string,
+  args: unknown[],
+  call: ResolvedCall | undefined,
+  self: unknown,
+  judged: Entry | StaleFallback | undefined,
+  raw: Read,
+  expected: string | undefined,
+  staleBefore: number,
+): unknown {
   if (judged === undefined) return missWithFallback(ctx, key, args, call, undefined, self, undefined, expected);
   if (judged instanceof StaleFallback) return missWithFallback(ctx, key, args, call, judged.entry, self, undefined, expected);
-  if (record !== undefined) noteServed(ctx, record, staleBefore, judged, raw);
+  if (call?.record !== undefined) noteServed(ctx, call.record, staleBefore, judged, raw);
   return judged.value;
+}
+
+/**
+ * The TTL a call's read sets on a hit (sliding TTL), in ms, or `undefined` when it sets none: no
+ * per-call `ttl`, a per-call ttl of 0 (the entry is left as it is), or `updateTtlOnHit` off. With
+ * stale windows the entry lives ttl + window in the store, so an extension keeps the window.
+ */
+function extensionOf(ctx: FunctionContext, call: ResolvedCall | undefined): number | undefined {
+  if (call === undefined || call.ttlMs === undefined || call.ttlMs === 0 || !ctx.updateTtlOnHit) return undefined;
+  return call.ttlMs + ctx.staleWindowMs;
 }
 
 /**
@@ -269,12 +294,12 @@ async function readToTier(ctx: FunctionContext, tier: Tier, key: string, args: u
     throw error;
   }
   const { raw, expected } = read;
-  const record = call?.record;
-  const staleBefore = record === undefined ? 0 : ctx.stats.stale;
+  const staleBefore = ctx.stats.stale;
   let judged: Entry | StaleFallback | undefined;
   try {
     // With a schema the tier keeps the checked entry: its value is the schema's output, checked once here.
-    judged = raw === undefined ? undefined : ctx.schema === undefined ? judgeRead(ctx, key, args, raw, self, expected) : await judgeChecked(ctx, key, args, raw, self, expected);
+    const judging = judge(ctx, key, args, raw, self, expected);
+    judged = judging instanceof Promise ? await judging : judging;
   } finally {
     if (fill !== undefined) {
       // A tier stands in front of a Redis store: what it read is a payload, never a held entry.
@@ -282,11 +307,8 @@ async function readToTier(ctx: FunctionContext, tier: Tier, key: string, args: u
       else tier.end(fill);
     }
   }
-  if (raw !== undefined && extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit) ctx.cache.extendInTier(key, extendMs);
-  if (judged === undefined) return missWithFallback(ctx, key, args, call, undefined, self, undefined, expected);
-  if (judged instanceof StaleFallback) return missWithFallback(ctx, key, args, call, judged.entry, self, undefined, expected);
-  if (record !== undefined) noteServed(ctx, record, staleBefore, judged, raw);
-  return judged.value;
+  if (raw !== undefined && extendMs !== undefined) ctx.cache.extendInTier(key, extendMs);
+  return answerJudged(ctx, key, args, call, self, judged, raw, expected, staleBefore);
 }
 
 /** What {@link readStamped} read. */
@@ -307,7 +329,7 @@ type Read = string | Uint8Array | HeldEntry | undefined;
  */
 function readEntry(ctx: FunctionContext, key: string, extendMs: number | undefined): MaybePromise<Read> {
   const store = ctx.store;
-  if (extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit && store.getAndExpire !== undefined) return store.getAndExpire(key, extendMs);
+  if (extendMs !== undefined && store.getAndExpire !== undefined) return store.getAndExpire(key, extendMs);
   return store.getDerived === undefined ? store.get(key) : store.getDerived(key, heldDecoder(ctx.cache.codec));
 }
 
@@ -581,8 +603,8 @@ async function readMany(ctx: FunctionContext, keys: string[], call: ResolvedCall
     ctx.stats.skipped += keys.length; // an open circuit breaker: straight to the origin, no rejected read
     return [];
   }
-  const extendMs = call?.ttlMs === undefined || call.ttlMs === 0 ? undefined : call.ttlMs + ctx.staleWindowMs;
-  const extend = extendMs !== undefined && extendMs > 0 && ctx.updateTtlOnHit ? store.getAndExpire?.bind(store) : undefined;
+  const extendMs = extensionOf(ctx, call);
+  const extend = extendMs === undefined ? undefined : store.getAndExpire?.bind(store);
   if (extend === undefined && store.getMany !== undefined) {
     try {
       const raws = await store.getMany(keys);

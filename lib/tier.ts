@@ -37,11 +37,12 @@ export interface Held {
   readonly entry: Entry;
   /** `'copied'` mode only: hands out a copy of the value per hit (as a store hit would decode it). */
   readonly copies: HeldEntry | undefined;
-  /** Local time (the cache's clock) after which it is not served. */
-  expiresAt: number;
-  /** When the entry expires in the store, as far as this process knows (`Infinity`: no expiry). */
+  /**
+   * When the entry expires in the store, as far as this process knows (the cache's clock; `Infinity`:
+   * no expiry). It is not served from then on, nor from `capAt`.
+   */
   storeExpiresAt: number;
-  /** `fill start + l1.ttl` (`Infinity` without `l1.ttl`): an extension never holds it past this. */
+  /** `fill start + l1.ttl` (`Infinity` without `l1.ttl`): never served past this, whatever the extensions. */
   readonly capAt: number;
 }
 
@@ -83,11 +84,10 @@ export class Tier {
   constructor(private readonly options: TierOptions) {
     this.values = options.values;
     const { maxBytes, maxEntries } = options;
-    // Bounded through maxSize (size 1 per entry without maxBytes): lru-cache's `max` allocates its
-    // arrays up front, maxSize grows them with the entries.
+    // Bounded through maxSize (each entry set with size 1 without maxBytes): lru-cache's `max`
+    // allocates its arrays up front, maxSize grows them with the entries.
     this.#table = new LRUCache<string, Held>({
       maxSize: maxBytes ?? maxEntries,
-      ...(maxBytes === undefined ? { sizeCalculation: one } : {}),
     });
   }
 
@@ -111,7 +111,7 @@ export class Tier {
     if (this.#state !== 'ready' || this.#holds !== 0) return undefined;
     const held = this.#table.get(key);
     if (held === undefined) return undefined;
-    if (held.expiresAt <= this.options.now()) {
+    if (Math.min(held.storeExpiresAt, held.capAt) <= this.options.now()) {
       this.#table.delete(key);
       return undefined;
     }
@@ -151,36 +151,25 @@ export class Tier {
    * for the key (`undefined`: no expiry); `size` counts toward `maxBytes`.
    */
   commit(fill: Fill, entry: Entry, raw: string | Uint8Array, remainingMs: number | undefined): void {
-    if (this.valid(fill)) {
-      const expiresAt = this.#expiry(fill, remainingMs);
-      if (expiresAt > this.options.now()) {
-        if (this.values === 'frozen') deepFreeze(entry.value);
-        const ttl = this.options.ttlMs;
-        const held: Held = {
-          entry,
-          copies: this.values === 'copied' ? heldDecoder(this.options.serializer)(raw) : undefined,
-          expiresAt,
-          storeExpiresAt: remainingMs === undefined ? Infinity : fill.startedAt + remainingMs,
-          capAt: ttl === undefined ? Infinity : fill.startedAt + ttl,
-        };
-        const size = this.options.maxBytes === undefined ? 1 : sizeOf(fill.key, raw);
-        if (this.options.maxBytes === undefined || size <= this.options.maxBytes) {
-          if (this.options.maxBytes !== undefined && !this.#table.has(fill.key)) {
-            while (this.#table.size >= this.options.maxEntries) this.#table.pop();
-          }
-          this.#table.set(fill.key, held, { size });
-        }
-      }
+    const { maxBytes, maxEntries, ttlMs } = this.options;
+    const storeExpiresAt = fill.startedAt + (remainingMs ?? Infinity);
+    const capAt = fill.startedAt + (ttlMs ?? Infinity);
+    // An entry larger than maxBytes alone is not held (it is served from the store).
+    const size = maxBytes === undefined ? 1 : sizeOf(fill.key, raw);
+    if (this.valid(fill) && Math.min(storeExpiresAt, capAt) > this.options.now() && (maxBytes === undefined || size <= maxBytes)) {
+      if (this.values === 'frozen') deepFreeze(entry.value);
+      // With maxBytes the table is bounded in bytes: the entry count is kept here.
+      if (maxBytes !== undefined && !this.#table.has(fill.key)) while (this.#table.size >= maxEntries) this.#table.pop();
+      const copies = this.values === 'copied' ? heldDecoder(this.options.serializer)(raw) : undefined;
+      this.#table.set(fill.key, { entry, copies, storeExpiresAt, capAt }, { size });
     }
     this.end(fill);
   }
 
   /** End `fill`, keeping record `value` when still valid. */
   commitRecord(fill: Fill, value: string, remainingMs: number | undefined): void {
-    if (this.valid(fill)) {
-      const expiresAt = this.#expiry(fill, remainingMs);
-      if (expiresAt > this.options.now()) this.#records.set(fill.key, { value, expiresAt });
-    }
+    const expiresAt = fill.startedAt + Math.min(remainingMs ?? Infinity, this.options.ttlMs ?? Infinity);
+    if (this.valid(fill) && expiresAt > this.options.now()) this.#records.set(fill.key, { value, expiresAt });
     this.end(fill);
   }
 
@@ -206,7 +195,6 @@ export class Tier {
     const held = this.#table.peek(key);
     if (held === undefined) return;
     held.storeExpiresAt = since + ttlMs;
-    held.expiresAt = Math.min(held.storeExpiresAt, held.capAt);
   }
 
   /** `key` changed in the store (`null`: every key): drop it here, and void its fills in flight. */
@@ -241,20 +229,6 @@ export class Tier {
   health(): TierHealth {
     return { state: this.#state, entries: this.#table.size, flushes: this.#flushes };
   }
-
-  #expiry(fill: Fill, remainingMs: number | undefined): number {
-    return this.#cap(fill.startedAt, remainingMs);
-  }
-
-  #cap(since: number, remainingMs: number | undefined): number {
-    const ttl = this.options.ttlMs;
-    const bound = remainingMs === undefined ? ttl : ttl === undefined ? remainingMs : Math.min(ttl, remainingMs);
-    return bound === undefined ? Infinity : since + bound;
-  }
-}
-
-function one(): number {
-  return 1;
 }
 
 /** What a held entry counts toward `maxBytes`: its encoded size (UTF-16 code units count 2) and its key's. */
