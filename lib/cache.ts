@@ -102,10 +102,7 @@ export class Cache {
     this.generations = new Generations({
       store,
       pollMs: config.clearPollInterval === undefined ? DEFAULT_CLEAR_POLL_MS : (toMs(config.clearPollInterval) as number),
-      // As for calls: a store known to be skipped (breaker open, store closed) is not a new failure.
-      onPollError: (err) => {
-        if (!(err instanceof CacheUnavailableError)) this.report({ kind: 'read', store: store.name, err }, 'cachette: re-reading the clear generations failed; the last ones read stay in use');
-      },
+      onPollError: (err) => this.#generationsFailed(err),
     });
     this.#tierPrefix = this.namespace ?? '';
     if (config.l1 === undefined) {
@@ -158,7 +155,7 @@ export class Cache {
       return this.generations.pollNow().then(
         () => tier.release(),
         (err: unknown) => {
-          if (!(err instanceof CacheUnavailableError)) this.report({ kind: 'read', store: this.store.name, err }, 'cachette: re-reading the clear generations failed; the last ones read stay in use');
+          this.#generationsFailed(err);
           setTimeout(attempt, this.generations.pollMs).unref?.();
         },
       );
@@ -169,6 +166,11 @@ export class Cache {
     void first.then(() => {
       if (this.reloading === first) this.reloading = undefined;
     });
+  }
+
+  /** A re-read of the clear generations failed: as for calls, a store known to be skipped (breaker open, store closed) is not a new failure. */
+  #generationsFailed(err: unknown): void {
+    if (!(err instanceof CacheUnavailableError)) this.report({ kind: 'read', store: this.store.name, err }, 'cachette: re-reading the clear generations failed; the last ones read stay in use');
   }
 
   /** @internal the re-read of the clear generations announced as changed, while in flight (never rejects). */
@@ -193,6 +195,9 @@ export class Cache {
     const state: { next: number | undefined } = { next: undefined };
     this.#extending.set(key, state);
     const watch = this.#watch as KeyWatch;
+    const failed = (err: unknown): void => {
+      if (!(err instanceof CacheUnavailableError)) this.report({ kind: 'write', store: this.store.name, err }, 'cachette: extending an entry for an l1 hit failed');
+    };
     const send = (ms: number): void => {
       const since = this.clock.now();
       const sent = watch.expire(key, ms).then(
@@ -201,15 +206,9 @@ export class Cache {
           // Not extended here: drop the held copy (the next call reads through the store), and when
           // the tracking connection was not there to send it, extend through the store instead.
           tier.changed(key);
-          if (!(err instanceof CacheUnavailableError)) {
-            this.report({ kind: 'write', store: this.store.name, err }, 'cachette: extending an entry for an l1 hit failed');
-            return;
-          }
           const store = this.store;
-          if (store.getAndExpire === undefined) return;
-          return Promise.resolve(store.getAndExpire(key, ms)).then(noop, (failure: unknown) => {
-            if (!(failure instanceof CacheUnavailableError)) this.report({ kind: 'write', store: store.name, err: failure }, 'cachette: extending an entry for an l1 hit failed');
-          });
+          if (!(err instanceof CacheUnavailableError) || store.getAndExpire === undefined) return failed(err);
+          return Promise.resolve(store.getAndExpire(key, ms)).then(noop, failed);
         },
       );
       this.track(
