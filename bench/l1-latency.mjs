@@ -23,6 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cached, createCache } from 'cachette';
 import { startCluster } from './cluster.mjs';
+import { freePort } from './ports.mjs';
 
 const WRITES = positiveInt(process.env.L1LAT_WRITES, 1000);
 const INTERVAL_MS = positiveInt(process.env.L1LAT_INTERVAL_MS, 5);
@@ -194,18 +195,6 @@ async function reader(store, ports) {
 // ---------------------------------------------------------------------------------------------
 // Parent
 // ---------------------------------------------------------------------------------------------
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** A throwaway redis-server on a free port: `{ port, stop() }`. */
 async function startStandalone() {

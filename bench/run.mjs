@@ -26,6 +26,7 @@ import { pathToFileURL } from 'node:url';
 import { cached, createCache } from 'cachette';
 import { createClient, createCluster } from 'redis';
 import { startCluster } from './cluster.mjs';
+import { freePort } from './ports.mjs';
 import { measureCodecs, renderCodecs } from './codecs.mjs';
 import { measureL1Latency, renderL1Latency } from './l1-latency.mjs';
 import { measureTier, renderTier, TIER_SCENARIOS } from './tier.mjs';
@@ -171,18 +172,6 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
     killServer();
     process.exit(130);
-  });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
   });
 }
 
