@@ -5,22 +5,8 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
-import { cached, createCache, MemoryStore, type Cache, type FailureFields, type KeyWatch, type KeyWatchListener, type StandardSchema, type Store } from '../lib/index.js';
-import { fakeClock } from './helpers/fake-clock.js';
-
-function recorder() {
-  const reports: Array<{ fields: FailureFields; message: string }> = [];
-  const keep = (fields: Record<string, unknown>, message: string): void => void reports.push({ fields: fields as unknown as FailureFields, message });
-  return { reports, logger: { warn: keep, error: keep } };
-}
-
-function setup() {
-  const clock = fakeClock();
-  const store = new MemoryStore({ clock });
-  const { reports, logger } = recorder();
-  const cache = createCache({ store, clock, logger });
-  return { clock, store, cache, reports };
-}
+import { cached, createCache, MemoryStore, type Cache, type KeyWatch, type KeyWatchListener, type StandardSchema, type Store } from '../lib/index.js';
+import { setup } from './helpers/schema-cache.js';
 
 const User = z.object({ id: z.number(), name: z.string() });
 type User = z.output<typeof User>;

@@ -6,23 +6,9 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
-import { cached, CacheConfigError, CacheSchemaError, createCache, MemoryStore, type FailureFields, type StandardSchema } from '../lib/index.js';
+import { cached, CacheConfigError, CacheSchemaError, createCache, MemoryStore, type StandardSchema } from '../lib/index.js';
 import { fakeClock } from './helpers/fake-clock.js';
-
-/** A logger that keeps what it receives. */
-function recorder() {
-  const reports: Array<{ fields: FailureFields; message: string }> = [];
-  const keep = (fields: Record<string, unknown>, message: string): void => void reports.push({ fields: fields as unknown as FailureFields, message });
-  return { reports, logger: { warn: keep, error: keep } };
-}
-
-function setup() {
-  const clock = fakeClock();
-  const store = new MemoryStore({ clock });
-  const { reports, logger } = recorder();
-  const cache = createCache({ store, clock, logger });
-  return { clock, store, cache, reports };
-}
+import { setup } from './helpers/schema-cache.js';
 
 const SECRET = 'value-7f3a';
 const User = z.object({ id: z.number(), name: z.string() });

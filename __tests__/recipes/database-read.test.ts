@@ -3,28 +3,17 @@
  * UPDATE; with Redis, the in-process tier answers the third read. The recipe prints how each read
  * was answered and how many queries reached the database so far.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ensureBuilt } from '../helpers/build.js';
-import { runRecipe } from '../helpers/recipe.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { describe, expect, it } from '@jest/globals';
+import { builtWithRedis, runRecipe } from '../helpers/recipe.js';
 
 const RECIPE = 'database-read.mjs';
 const UPDATE = "UPDATE users SET email = 'ada@lovelace.dev' WHERE id = 1; invalidateTags(['user:1'])";
 
 describe('recipe: a cached database read', () => {
-  let redis: TestRedis;
-
-  beforeAll(async () => {
-    await ensureBuilt();
-    redis = await startRedis();
-  }, 180_000);
-
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = builtWithRedis();
 
   it('queries the database once for repeated reads and again after the update, on Redis with l1', async () => {
-    const run = await runRecipe(RECIPE, { REDIS_URL: redis.url });
+    const run = await runRecipe(RECIPE, { REDIS_URL: redis().url });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.lines).toEqual([
@@ -44,7 +33,7 @@ describe('recipe: a cached database read', () => {
       expect.stringMatching(/^stats: hits 6 \(l1 [1-4]\), misses 3; database queries 3$/),
     ]);
     // What the recipe left in Redis: the row read after the update, under a key a reader can find.
-    expect(await redis.admin.get('recipes-db:getUser:1')).toContain('"email":"ada@lovelace.dev"');
+    expect(await redis().admin.get('recipes-db:getUser:1')).toContain('"email":"ada@lovelace.dev"');
   }, 60_000);
 
   it('does the same on the memory store when REDIS_URL is unset (no l1)', async () => {

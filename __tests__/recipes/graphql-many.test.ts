@@ -3,11 +3,10 @@
  * `getProduct.many()` call. Counted here: the queries that reached the recipe's "database" (from its
  * output) and the reads of entries Redis received (from MONITOR, on a connection of the test's own).
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { createClient } from 'redis';
-import { ensureBuilt } from '../helpers/build.js';
-import { runRecipe } from '../helpers/recipe.js';
-import { startRedis, waitUntil, type TestRedis } from '../helpers/redis-server.js';
+import { builtWithRedis, runRecipe } from '../helpers/recipe.js';
+import { waitUntil } from '../helpers/redis-server.js';
 
 const RECIPE = 'graphql-many.mjs';
 const ENTRY = /^recipes-graphql:getProduct:\d+$/;
@@ -38,19 +37,10 @@ function parseMonitorLine(line: string): string[] {
 }
 
 describe('recipe: a GraphQL list field through many()', () => {
-  let redis: TestRedis;
-
-  beforeAll(async () => {
-    await ensureBuilt();
-    redis = await startRedis();
-  }, 180_000);
-
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = builtWithRedis();
 
   it('reads the 4 items of the list in one MGET and sends only the 3 misses to the database in one query', async () => {
-    const monitor = createClient({ url: redis.url });
+    const monitor = createClient({ url: redis().url });
     await monitor.connect();
     const reads: string[][] = [];
     try {
@@ -58,7 +48,7 @@ describe('recipe: a GraphQL list field through many()', () => {
         const [command, ...keys] = parseMonitorLine(line);
         if ((command === 'GET' || command === 'MGET') && keys.every((key) => ENTRY.test(key))) reads.push([command, ...keys]);
       });
-      const run = await runRecipe(RECIPE, { REDIS_URL: redis.url });
+      const run = await runRecipe(RECIPE, { REDIS_URL: redis().url });
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
       expect(run.lines).toEqual(['store: redis', ...walkthrough]);

@@ -2,10 +2,8 @@
  * examples/recipes/http-cache-status.mjs: real HTTP requests to the recipe's server, and the
  * Cache-Status, Age and ETag headers it answers with for a miss, a hit and a forced refresh.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ensureBuilt } from '../helpers/build.js';
-import { startRecipeServer, type RecipeRun } from '../helpers/recipe.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { describe, expect, it } from '@jest/globals';
+import { builtWithRedis, startRecipeServer, type RecipeRun } from '../helpers/recipe.js';
 
 const RECIPE = 'http-cache-status.mjs';
 
@@ -38,24 +36,15 @@ function hitTtl(reply: Reply): number {
 }
 
 describe('recipe: HTTP handler with Cache-Status', () => {
-  let redis: TestRedis;
-
-  beforeAll(async () => {
-    await ensureBuilt();
-    redis = await startRedis();
-  }, 180_000);
-
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = builtWithRedis();
 
   it('reports a miss, then hits with Age and ETag, then a forced refresh, on Redis', async () => {
-    const app = await startRecipeServer(RECIPE, { REDIS_URL: redis.url });
+    const app = await startRecipeServer(RECIPE, { REDIS_URL: redis().url });
     let run: RecipeRun;
     try {
       const miss = await get(app.port, '/products/1');
       expect(miss).toMatchObject({ status: 200, cacheStatus: 'cachette; fwd=miss; ttl=300', age: 0, body: { id: 1, render: 1 } });
-      expect(await redis.admin.exists('recipes-http:getProduct:1')).toBe(1);
+      expect(await redis().admin.exists('recipes-http:getProduct:1')).toBe(1);
 
       const hit = await get(app.port, '/products/1');
       expect(hit).toMatchObject({ status: 200, etag: miss.etag, body: { id: 1, render: 1 } });
@@ -71,7 +60,7 @@ describe('recipe: HTTP handler with Cache-Status', () => {
       const refreshed = await get(app.port, '/products/1?fresh=1');
       expect(refreshed).toMatchObject({ status: 200, cacheStatus: 'cachette; fwd=request; ttl=300', age: 0, body: { id: 1, render: 2 } });
       expect(refreshed.etag).not.toBe(miss.etag);
-      expect(await redis.admin.get('recipes-http:getProduct:1')).toContain('"render":2');
+      expect(await redis().admin.get('recipes-http:getProduct:1')).toContain('"render":2');
 
       const afterRefresh = await get(app.port, '/products/1');
       expect(afterRefresh).toMatchObject({ etag: refreshed.etag, body: { render: 2 } });
