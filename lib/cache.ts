@@ -122,8 +122,9 @@ export class Cache {
       if (store.watchKeys === undefined || store.getWithExpiry === undefined) throw configError('l1', 'needs a store that can watch keys (a Redis store)');
       this.#watch = store.watchKeys(this.#tierPrefix, {
         changed: (key) => {
-          tier.changed(key);
+          const dropped = tier.changed(key);
           if (key === null) publishL1(() => ({ event: 'flush', namespace: this.namespace }));
+          else publishL1(() => ({ event: 'changed', namespace: this.namespace, dropped }));
           // A clear generation changed (cache.clear() or f.clear() somewhere): serve nothing from the
           // tier until it is re-read, since entries are judged against it.
           if (key === null || key.endsWith('|gen')) this.#reloadGenerations(tier);

@@ -149,16 +149,24 @@ export interface BreakerEvent {
   readonly consecutiveFailures: number;
 }
 
-/** A message of the `cachette:l1` channel: the in-process tier's watch changed state, or the tier was emptied. */
+/**
+ * A message of the `cachette:l1` channel: the in-process tier's watch changed state, the tier was
+ * emptied, or it received the announcement of one changed key. Carries no key.
+ */
 export interface L1Event {
   /**
    * - `'ready'`: its invalidation channel is up: the tier serves;
    * - `'down'` / `'connecting'`: it is not: the tier is empty and bypassed;
-   * - `'flush'`: the store announced that every key may have changed (or the channel was lost): emptied.
+   * - `'flush'`: the store announced that every key may have changed (or the channel was lost): emptied;
+   * - `'changed'`: the store announced that one key under the namespace changed: written, deleted,
+   *   expired or evicted, by any client, this process included (not the tier's own ttl extensions).
+   *   Published after the tier dropped its copy.
    */
-  readonly event: 'ready' | 'down' | 'connecting' | 'flush';
+  readonly event: 'ready' | 'down' | 'connecting' | 'flush' | 'changed';
   /** The cache's namespace, when it has one. */
   readonly namespace: string | undefined;
+  /** For `'changed'`: whether the tier held that key (an entry, or a read of it in flight) and dropped it. */
+  readonly dropped?: boolean;
 }
 
 /** Publish `message` on the invalidation channel; built only when someone listens. @internal */

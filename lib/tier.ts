@@ -197,16 +197,20 @@ export class Tier {
     held.storeExpiresAt = since + ttlMs;
   }
 
-  /** `key` changed in the store (`null`: every key): drop it here, and void its fills in flight. */
-  changed(key: string | null): void {
+  /**
+   * `key` changed in the store (`null`: every key): drop it here, and void its fills in flight.
+   * @returns whether anything of `key` was here (an entry, a tag record or a fill); always true for `null`.
+   */
+  changed(key: string | null): boolean {
     if (key === null) {
       this.flush();
-      return;
+      return true;
     }
-    this.#table.delete(key);
-    this.#records.delete(key);
+    const held = this.#table.delete(key);
+    const record = this.#records.delete(key);
     const filling = this.#filling.get(key);
     if (filling !== undefined) filling.changedAt = this.#seq;
+    return held || record || filling !== undefined;
   }
 
   /** Serve nothing until the matching {@link Tier.release} (a clear generation is being re-read). */

@@ -108,6 +108,30 @@ describe('call outcomes on Redis', () => {
     expect(l1).toEqual([{ event: 'flush', namespace: 'obs' }]);
     expect(cache.health().l1?.flushes).toBe(flushes + 1);
   });
+
+  it('publishes each change Redis announces, saying whether the tier held that key, and never the key', async () => {
+    const cache = createCache({ store: { type: 'redis', url: redis.url }, namespace: 'obs', logger: quiet, l1: { maxEntries: 100 } });
+    const other = createCache({ store: { type: 'redis', url: redis.url }, namespace: 'obs', logger: quiet });
+    opened.push(cache, other);
+    await waitUntil(() => cache.health().l1?.state === 'ready');
+    const f = cached(async (id: number) => ({ id }), { cache, name: 'changes', ttl: '1m' });
+    const g = cached(async (id: number) => ({ id }), { cache: other, name: 'changes', ttl: '1m' });
+    await g(1); // written by the other cache: f's first read fills the tier from Redis
+    let meta = await f.withMeta(1);
+    for (let i = 0; i < 100 && meta.tier !== 'l1'; i++) meta = await f.withMeta(1);
+    expect(meta.tier).toBe('l1');
+    const l1 = listen<L1Event>(L1_CHANNEL);
+    await g.invalidate(1); // held here: dropped
+    await waitUntil(() => l1.length >= 1);
+    await g.invalidate(2); // never read here: nothing to drop (DEL of a missing key is not announced, a write is)
+    await g(2);
+    await waitUntil(() => l1.length >= 2);
+    expect(l1).toEqual([
+      { event: 'changed', namespace: 'obs', dropped: true },
+      { event: 'changed', namespace: 'obs', dropped: false },
+    ]);
+    expect((await f.withMeta(1)).tier).toBe('origin');
+  });
 });
 
 describe('breaker state changes on Redis', () => {
