@@ -4,11 +4,10 @@
  * origin runs, errors, invalidations and breaker state. No span or data point carries an argument,
  * a key or a value.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { channel } from 'node:diagnostics_channel';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -17,7 +16,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import { BREAKER_CHANNEL, cached, createCache } from '../lib/index.js';
 import { instrument, METRICS, type Instrumentation } from '../lib/otel/index.js';
 import { deferred, flush } from './helpers/deferred.js';
-import { ensureBuilt } from './helpers/build.js';
+import { linkedBuild } from './helpers/build.js';
 import { fakeClock } from './helpers/fake-clock.js';
 
 const quiet = { warn() {}, error() {} };
@@ -173,17 +172,7 @@ describe('cachette/otel metrics', () => {
 
 describe('the built cachette/otel subpath', () => {
   const root = join(__dirname, '..');
-  let dir: string;
-
-  beforeAll(async () => {
-    await ensureBuilt();
-    dir = mkdtempSync(join(tmpdir(), 'cachette-otel-'));
-    mkdirSync(join(dir, 'node_modules'));
-    symlinkSync(root, join(dir, 'node_modules', 'cachette'), 'dir');
-  }, 180_000);
-  afterAll(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = linkedBuild('cachette-otel-');
 
   it('points every condition of the exports entry at a built file', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown>; peerDependenciesMeta: Record<string, unknown> };
@@ -198,7 +187,7 @@ describe('the built cachette/otel subpath', () => {
       "const { instrument, METRICS } = require('cachette/otel');",
       "console.log(typeof instrument, METRICS.requests);",
     ].join('\n');
-    const cjs = spawnSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8' });
+    const cjs = spawnSync(process.execPath, ['-e', script], { cwd: dir(), encoding: 'utf8' });
     const esm = spawnSync(
       process.execPath,
       [
@@ -217,7 +206,7 @@ describe('the built cachette/otel subpath', () => {
           "console.log(typeof instrument, typeof channel, seen.join(','));",
         ].join('\n'),
       ],
-      { cwd: dir, encoding: 'utf8' },
+      { cwd: dir(), encoding: 'utf8' },
     );
     expect([cjs.stdout.trim(), cjs.stderr, esm.stdout.trim(), esm.stderr]).toEqual(['function cache.requests', '', 'function function miss,hit', '']);
   });

@@ -5,12 +5,11 @@
  * `import` and `require`, and the suite runs under `node:test` against the memory store.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { runStoreContract, type Store, type StoreContractOptions, type StoreUnderTest, type TestFunctions } from '../lib/testing/index.js';
-import { ensureBuilt } from './helpers/build.js';
+import { linkedBuild } from './helpers/build.js';
 
 /** A store on a Map with TTLs on a hand-moved clock, and only the methods asked for. */
 function mapStore(options: { optional?: boolean; ignoreTtl?: boolean } = {}): StoreUnderTest {
@@ -155,17 +154,7 @@ describe('runStoreContract', () => {
 
 describe('the built cachette/testing subpath', () => {
   const root = join(__dirname, '..');
-  let dir: string;
-
-  beforeAll(async () => {
-    await ensureBuilt();
-    dir = mkdtempSync(join(tmpdir(), 'cachette-testing-'));
-    mkdirSync(join(dir, 'node_modules'));
-    symlinkSync(root, join(dir, 'node_modules', 'cachette'), 'dir');
-  }, 180_000);
-  afterAll(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = linkedBuild('cachette-testing-');
 
   it('points every condition of the exports entry at a built file', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
@@ -176,16 +165,16 @@ describe('the built cachette/testing subpath', () => {
 
   it('is found by import and by require from outside the repository', () => {
     const esm = spawnSync(process.execPath, ['--input-type=module', '-e', "const m = await import('cachette/testing'); console.log(typeof m.runStoreContract)"], {
-      cwd: dir,
+      cwd: dir(),
       encoding: 'utf8',
     });
-    const cjs = spawnSync(process.execPath, ['-e', "console.log(typeof require('cachette/testing').runStoreContract)"], { cwd: dir, encoding: 'utf8' });
+    const cjs = spawnSync(process.execPath, ['-e', "console.log(typeof require('cachette/testing').runStoreContract)"], { cwd: dir(), encoding: 'utf8' });
     expect([esm.stdout.trim(), esm.stderr, cjs.stdout.trim(), cjs.stderr]).toEqual(['function', '', 'function', '']);
   });
 
   it('runs the contract under node:test against the memory store', () => {
     writeFileSync(
-      join(dir, 'memory.test.mjs'),
+      join(dir(), 'memory.test.mjs'),
       [
         "import { describe, it } from 'node:test';",
         "import { MemoryStore } from 'cachette';",
@@ -197,7 +186,7 @@ describe('the built cachette/testing subpath', () => {
         '}, { describe, it });',
       ].join('\n'),
     );
-    const run = spawnSync(process.execPath, ['--test', '--test-reporter=tap', 'memory.test.mjs'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(process.execPath, ['--test', '--test-reporter=tap', 'memory.test.mjs'], { cwd: dir(), encoding: 'utf8', timeout: 60_000 });
     const summary = Object.fromEntries([...run.stdout.matchAll(/^# (pass|fail|skipped) (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
     expect({ status: run.status, summary }).toEqual({ status: 0, summary: { pass: 29, fail: 0, skipped: 0 } });
   });

@@ -6,8 +6,10 @@
  * workers building at once would hand a child half a build. So one worker builds at a time, under a
  * lock directory (mkdir is atomic), and the others wait for it and then find the build fresh.
  */
+import { afterAll, beforeAll } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(__dirname, '..', '..');
@@ -68,4 +70,40 @@ export async function ensureBuilt(): Promise<void> {
       rmSync(lockDir, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * For a test file that runs the built package against a server: build the package and start the
+ * server (`startRedis`, `startCluster`, `startSentinel`) before its tests, stop the server after them.
+ * Returns the server: call it inside the tests, once `beforeAll` has run.
+ */
+export function builtWith<T extends { stop(): Promise<void> }>(start: () => Promise<T>): () => T {
+  let server: T | undefined;
+  beforeAll(async () => {
+    await ensureBuilt();
+    server = await start();
+  }, 180_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return () => server as T;
+}
+
+/**
+ * For a test file whose child scripts import the built package by name: build it, and make a
+ * temporary directory (named after `prefix`) whose `node_modules/cachette` links to this package,
+ * removed after the file's tests. Returns the directory: call it once `beforeAll` has run.
+ */
+export function linkedBuild(prefix: string): () => string {
+  let dir: string | undefined;
+  beforeAll(async () => {
+    await ensureBuilt();
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(root, join(dir, 'node_modules', 'cachette'), 'dir');
+  }, 180_000);
+  afterAll(() => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => dir as string;
 }

@@ -1,13 +1,11 @@
 /**
  * Run a recipe of examples/recipes/ as a reader would (`node examples/recipes/<file>`), against the
- * built package: call `ensureBuilt()` first. Each recipe uses Redis when REDIS_URL is set and the
- * memory store otherwise, so the environment is built here rather than inherited as is.
+ * built package: build it first (`builtWith()` or `ensureBuilt()` of `helpers/build.ts`). Each
+ * recipe uses Redis when REDIS_URL is set and the memory store otherwise, so the environment is
+ * built here rather than inherited as is.
  */
-import { afterAll, beforeAll } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { ensureBuilt } from './build.js';
-import { startRedis, type TestRedis } from './redis-server.js';
 
 const root = resolve(__dirname, '..', '..');
 
@@ -97,20 +95,4 @@ export function startRecipeServer(file: string, env: Record<string, string> = {}
       (error: unknown) => started || fail(error),
     );
   });
-}
-
-/**
- * For a recipe test file: build the package and start a redis-server before its tests, stop the
- * server after them. Returns the server (call it inside the tests, once `beforeAll` has run).
- */
-export function builtWithRedis(): () => TestRedis {
-  let redis: TestRedis | undefined;
-  beforeAll(async () => {
-    await ensureBuilt();
-    redis = await startRedis();
-  }, 180_000);
-  afterAll(async () => {
-    await redis?.stop();
-  });
-  return () => redis as TestRedis;
 }

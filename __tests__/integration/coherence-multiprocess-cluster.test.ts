@@ -4,32 +4,23 @@
  * `store: { type: 'redis', cluster: { rootNodes } }`, each with one tracking connection per master.
  * The last test kills a master with SIGKILL and starts it again as a replica afterwards.
  */
-import { afterAll, beforeAll } from '@jest/globals';
-import { ensureBuilt } from '../helpers/build.js';
-import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { builtWith } from '../helpers/build.js';
+import { startCluster } from '../helpers/cluster.js';
 import { coherenceSuite } from '../helpers/coherence-suite.js';
 
-let cluster: TestCluster;
-
-beforeAll(async () => {
-  await ensureBuilt();
-  cluster = await startCluster();
-}, 180_000);
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = builtWith(startCluster);
 
 coherenceSuite('a Redis Cluster', () => ({
-  store: () => ({ type: 'redis', cluster: { rootNodes: cluster.rootNodes } }),
-  masters: () => cluster.masters().map((master) => master.inspect),
-  ownerOf: async (key) => (await cluster.masterOf(key)).inspect,
+  store: () => ({ type: 'redis', cluster: { rootNodes: cluster().rootNodes } }),
+  masters: () => cluster().masters().map((master) => master.inspect),
+  ownerOf: async (key) => (await cluster().masterOf(key)).inspect,
   async flushAll() {
-    for (const master of cluster.masters()) await master.inspect.flushAll();
+    for (const master of cluster().masters()) await master.inspect.flushAll();
   },
   async killOwnerOf(key) {
-    const dead = await cluster.masterOf(key);
-    await cluster.sigkill(dead);
-    await cluster.waitForFailover(dead);
-    return () => cluster.start(dead);
+    const dead = await cluster().masterOf(key);
+    await cluster().sigkill(dead);
+    await cluster().waitForFailover(dead);
+    return () => cluster().start(dead);
   },
 }));

@@ -4,23 +4,15 @@
  * `store: { type: 'redis', cluster: { rootNodes } }`. The entries, the tag records and the clear
  * generations it uses live on different masters; each is read, deleted or expired on its own master.
  */
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { ensureBuilt } from '../helpers/build.js';
-import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { expect, it } from '@jest/globals';
+import { builtWith } from '../helpers/build.js';
+import { startCluster } from '../helpers/cluster.js';
 import { invalidationSuite } from '../helpers/invalidation-suite.js';
 
-let cluster: TestCluster;
-
-beforeAll(async () => {
-  await ensureBuilt();
-  cluster = await startCluster();
-}, 180_000);
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = builtWith(startCluster);
 
 it('spreads the keys the suite uses over all 3 masters, a tag record apart from its entries', async () => {
-  const owner = async (key: string): Promise<number> => (await cluster.masterOf(key)).port;
+  const owner = async (key: string): Promise<number> => (await cluster().masterOf(key)).port;
   const entries = await Promise.all([1, 2, 3, 5, 6].map((id) => owner(`inv:tagged:${id}`)));
   const records = await Promise.all(['inv:tag|all', 'inv|gen', 'epoch'].map(owner));
   expect(new Set([...entries, ...records]).size).toBe(3);
@@ -28,9 +20,9 @@ it('spreads the keys the suite uses over all 3 masters, a tag record apart from 
 });
 
 invalidationSuite('a Redis Cluster', () => ({
-  store: () => ({ type: 'redis', cluster: { rootNodes: cluster.rootNodes } }),
-  ownerOf: async (key) => (await cluster.masterOf(key)).inspect,
+  store: () => ({ type: 'redis', cluster: { rootNodes: cluster().rootNodes } }),
+  ownerOf: async (key) => (await cluster().masterOf(key)).inspect,
   async flushAll() {
-    for (const master of cluster.masters()) await master.inspect.flushAll();
+    for (const master of cluster().masters()) await master.inspect.flushAll();
   },
 }));

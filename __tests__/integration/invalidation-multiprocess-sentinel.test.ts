@@ -3,23 +3,14 @@
  * started once for the file): the shared `helpers/invalidation-suite.ts`, whose children connect with
  * `store: { type: 'redis', sentinel: { name, sentinelRootNodes } }`. Keys are checked on the primary.
  */
-import { afterAll, beforeAll } from '@jest/globals';
-import { ensureBuilt } from '../helpers/build.js';
+import { builtWith } from '../helpers/build.js';
 import { invalidationSuite } from '../helpers/invalidation-suite.js';
-import { startSentinel, type TestSentinel } from '../helpers/sentinel.js';
+import { startSentinel } from '../helpers/sentinel.js';
 
-let sentinel: TestSentinel;
-
-beforeAll(async () => {
-  await ensureBuilt();
-  sentinel = await startSentinel();
-}, 180_000);
-afterAll(async () => {
-  await sentinel?.stop();
-});
+const sentinel = builtWith(startSentinel);
 
 invalidationSuite('Redis Sentinel', () => ({
-  store: () => ({ type: 'redis', sentinel: { name: sentinel.name, sentinelRootNodes: sentinel.sentinelRootNodes } }),
-  ownerOf: async () => sentinel.primary.inspect,
-  flushAll: async () => void (await sentinel.primary.inspect.flushAll()),
+  store: () => ({ type: 'redis', sentinel: { name: sentinel().name, sentinelRootNodes: sentinel().sentinelRootNodes } }),
+  ownerOf: async () => sentinel().primary.inspect,
+  flushAll: async () => void (await sentinel().primary.inspect.flushAll()),
 }));

@@ -4,13 +4,15 @@
  * was answered and how many queries reached the database so far.
  */
 import { describe, expect, it } from '@jest/globals';
-import { builtWithRedis, runRecipe } from '../helpers/recipe.js';
+import { builtWith } from '../helpers/build.js';
+import { runRecipe } from '../helpers/recipe.js';
+import { startRedis } from '../helpers/redis-server.js';
 
 const RECIPE = 'database-read.mjs';
 const UPDATE = "UPDATE users SET email = 'ada@lovelace.dev' WHERE id = 1; invalidateTags(['user:1'])";
 
 describe('recipe: a cached database read', () => {
-  const redis = builtWithRedis();
+  const redis = builtWith(startRedis);
 
   it('queries the database once for repeated reads and again after the update, on Redis with l1', async () => {
     const run = await runRecipe(RECIPE, { REDIS_URL: redis().url });

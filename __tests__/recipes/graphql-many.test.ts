@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { createClient } from 'redis';
-import { builtWithRedis, runRecipe } from '../helpers/recipe.js';
-import { waitUntil } from '../helpers/redis-server.js';
+import { builtWith } from '../helpers/build.js';
+import { runRecipe } from '../helpers/recipe.js';
+import { startRedis, waitUntil } from '../helpers/redis-server.js';
 
 const RECIPE = 'graphql-many.mjs';
 const ENTRY = /^recipes-graphql:getProduct:\d+$/;
@@ -37,7 +38,7 @@ function parseMonitorLine(line: string): string[] {
 }
 
 describe('recipe: a GraphQL list field through many()', () => {
-  const redis = builtWithRedis();
+  const redis = builtWith(startRedis);
 
   it('reads the 4 items of the list in one MGET and sends only the 3 misses to the database in one query', async () => {
     const monitor = createClient({ url: redis().url });

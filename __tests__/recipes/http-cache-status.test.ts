@@ -3,7 +3,9 @@
  * Cache-Status, Age and ETag headers it answers with for a miss, a hit and a forced refresh.
  */
 import { describe, expect, it } from '@jest/globals';
-import { builtWithRedis, startRecipeServer, type RecipeRun } from '../helpers/recipe.js';
+import { builtWith } from '../helpers/build.js';
+import { startRecipeServer, type RecipeRun } from '../helpers/recipe.js';
+import { startRedis } from '../helpers/redis-server.js';
 
 const RECIPE = 'http-cache-status.mjs';
 
@@ -36,7 +38,7 @@ function hitTtl(reply: Reply): number {
 }
 
 describe('recipe: HTTP handler with Cache-Status', () => {
-  const redis = builtWithRedis();
+  const redis = builtWith(startRedis);
 
   it('reports a miss, then hits with Age and ETag, then a forced refresh, on Redis', async () => {
     const app = await startRecipeServer(RECIPE, { REDIS_URL: redis().url });

@@ -3,12 +3,9 @@
  * round-trips through msgpack, and the ESM and CommonJS builds both load msgpackr and read each
  * other's entries.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ensureBuilt } from '../helpers/build.js';
+import { linkedBuild } from '../helpers/build.js';
 
 /** Caches every typed array (and a few other types) with `serializer`, then reads it back; prints what differs. */
 const program = (load: string, serializer: string) => `
@@ -28,16 +25,7 @@ await cache.close();
 `;
 
 describe('the built serializers in a plain Node process', () => {
-  let dir: string;
-  beforeAll(async () => {
-    await ensureBuilt();
-    dir = mkdtempSync(join(tmpdir(), 'cachette-codecs-'));
-    mkdirSync(join(dir, 'node_modules'));
-    symlinkSync(join(__dirname, '..', '..'), join(dir, 'node_modules', 'cachette'), 'dir');
-  }, 180_000);
-  afterAll(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = linkedBuild('cachette-codecs-');
 
   it.each([
     ['msgpack', 'ESM', "const m = await import('cachette');"],
@@ -46,7 +34,7 @@ describe('the built serializers in a plain Node process', () => {
   ])('round-trips every typed array with %s from the %s build, compressed', (serializer, _build, load) => {
     const esm = load.includes('import(');
     const source = esm ? program(load, serializer) : `(async () => {${program(load, serializer)}})()`;
-    const run = spawnSync(process.execPath, esm ? ['--input-type=module', '-e', source] : ['-e', source], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+    const run = spawnSync(process.execPath, esm ? ['--input-type=module', '-e', source] : ['-e', source], { cwd: dir(), encoding: 'utf8', timeout: 30_000 });
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toEqual({ hits: 1, errors: 0, wrong: [], date: true, set: true });
   });
