@@ -165,7 +165,7 @@ export interface L1Event {
   readonly event: 'ready' | 'down' | 'connecting' | 'flush' | 'changed';
   /** The cache's namespace, when it has one. */
   readonly namespace: string | undefined;
-  /** For `'changed'`: whether the tier held that key (an entry, or a read of it in flight) and dropped it. */
+  /** For `'changed'`: whether the tier held anything of that key (an entry, a tag record, or a read of it in flight) and dropped it. */
   readonly dropped?: boolean;
 }
 
